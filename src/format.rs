@@ -1,0 +1,119 @@
+//! Format: what an image file really is, decided from its first bytes, never from its name.
+
+use serde::Serialize;
+
+/// An image format postpix recognises by its magic bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// JPEG (`FF D8 FF`).
+    Jpeg,
+    /// PNG (`89 50 4E 47 0D 0A 1A 0A`).
+    Png,
+    /// GIF87a / GIF89a.
+    Gif,
+    /// WebP (`RIFF....WEBP`): recognised, not re-encoded.
+    Webp,
+    /// Another raster or vector format we recognise but do not process (BMP, TIFF, AVIF, SVG, ...).
+    Other,
+}
+
+impl Format {
+    /// True for the formats postpix re-encodes.
+    pub fn is_supported(self) -> bool {
+        matches!(self, Format::Jpeg | Format::Png | Format::Gif)
+    }
+
+    /// Lower-case name as used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jpeg => "jpeg",
+            Format::Png => "png",
+            Format::Gif => "gif",
+            Format::Webp => "webp",
+            Format::Other => "other",
+        }
+    }
+
+    /// True when a file extension (without the dot, any case) is a usual name for this format.
+    pub fn matches_extension(self, ext: &str) -> bool {
+        let ext = ext.to_ascii_lowercase();
+        match self {
+            Format::Jpeg => matches!(ext.as_str(), "jpg" | "jpeg" | "jpe" | "jfif"),
+            Format::Png => ext == "png",
+            Format::Gif => ext == "gif",
+            Format::Webp => ext == "webp",
+            Format::Other => false,
+        }
+    }
+}
+
+/// How many leading bytes [`sniff`] needs at most.
+pub const SNIFF_LEN: usize = 32;
+
+/// Decide the format from the first bytes of a file. `None` means "not an image we know".
+pub fn sniff(head: &[u8]) -> Option<Format> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(Format::Jpeg)
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(Format::Png)
+    } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+        Some(Format::Gif)
+    } else if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        Some(Format::Webp)
+    } else if head.starts_with(b"BM")
+        || head.starts_with(b"II*\0")
+        || head.starts_with(b"MM\0*")
+        || (head.len() >= 12 && &head[4..8] == b"ftyp")
+        || head.starts_with(&[0, 0, 1, 0])
+        || starts_with_svg(head)
+    {
+        Some(Format::Other)
+    } else {
+        None
+    }
+}
+
+fn starts_with_svg(head: &[u8]) -> bool {
+    let trimmed: &[u8] = {
+        let mut h = head;
+        if h.starts_with(&[0xEF, 0xBB, 0xBF]) {
+            h = &h[3..];
+        }
+        let n = h.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        &h[n..]
+    };
+    trimmed.starts_with(b"<svg") || trimmed.starts_with(b"<?xml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_the_three_supported_formats() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(Format::Jpeg));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0"), Some(Format::Png));
+        assert_eq!(sniff(b"GIF89a.."), Some(Format::Gif));
+        assert_eq!(sniff(b"GIF87a.."), Some(Format::Gif));
+    }
+
+    #[test]
+    fn recognises_but_does_not_support_others() {
+        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
+        assert_eq!(sniff(b"<svg xmlns="), Some(Format::Other));
+        assert!(!Format::Webp.is_supported());
+    }
+
+    #[test]
+    fn text_and_empty_files_are_not_images() {
+        assert_eq!(sniff(b""), None);
+        assert_eq!(sniff(b"hello, I am text"), None);
+    }
+
+    #[test]
+    fn extension_check_is_case_insensitive() {
+        assert!(Format::Jpeg.matches_extension("JPG"));
+        assert!(!Format::Png.matches_extension("jpeg"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Front matter: image-valued keys (stub).

@@ -1,0 +1,1 @@
+//! HTML: find `<img>` tags in raw HTML (stub).

@@ -1,0 +1,75 @@
+//! Scan: walk a site, read its Markdown files and find every image reference in them.
+//!
+//! In: a site root and the walk settings. Out: one [`PostScan`] per Markdown file, each holding the
+//! [`ImageRef`]s found in it with exact byte spans into the original text. Nothing is resolved
+//! here (that is `resolve`'s job) and nothing is written.
+//!
+//! The finder itself ([`find_refs`]) is pure: it takes the text of one post and answers what
+//! kramdown would render as an image, so almost all of its tests need no disk.
+
+mod frontmatter;
+mod html;
+mod markdown;
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+pub use markdown::find_refs;
+
+/// The syntax an image reference was written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefKind {
+    /// Inline Markdown image: `![alt](url "title")`.
+    Markdown,
+    /// Reference-style image: `![alt][label]`, `![label][]` or `![label]`.
+    Reference,
+    /// Raw HTML `<img src=...>`, in an HTML block or inline.
+    Html,
+    /// A front-matter key such as `header-img:`. Reported, never rewritten.
+    FrontMatter,
+}
+
+/// One image reference as the post writes it: what the author said, before any file is looked at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageRef {
+    /// The syntax it was written in.
+    pub kind: RefKind,
+    /// Byte range in the post of the text a rewrite replaces.
+    ///
+    /// - Markdown: the whole `![alt](url "title")`, plus a kramdown IAL such as `{: .center}` that
+    ///   follows it directly.
+    /// - Reference: the use site `![alt][label]` (including a collapsed `[]`), plus a following IAL.
+    /// - Html: the `<img ...>` tag from `<` to `>`.
+    /// - FrontMatter: the value after `key:` (never rewritten).
+    pub span: Range<usize>,
+    /// 1-based line of `span.start`.
+    pub line: usize,
+    /// The URL exactly as written in the original bytes: Liquid unexpanded, angle brackets removed,
+    /// quotes of an HTML attribute removed, HTML entities and backslash escapes left as written.
+    pub url: String,
+    /// Alt text: for Markdown the plain text of the image description, for HTML the `alt`
+    /// attribute with entities decoded. Empty when absent.
+    pub alt: String,
+    /// Title, if any (Markdown title or HTML `title` attribute, decoded).
+    pub title: Option<String>,
+    /// Inner text of a kramdown IAL that directly follows a Markdown or reference image, e.g.
+    /// `.center width="300"` for `{: .center width="300"}`. Included in `span`.
+    pub ial: Option<String>,
+    /// Raw HTML only: every attribute of the `<img>` tag in source order, names lower-cased,
+    /// values with entities decoded (`None` for a bare attribute such as `hidden`).
+    pub attrs: Vec<(String, Option<String>)>,
+    /// The image sits inside a link (`[![a](x)](y)` or `<a>...<img>...</a>`).
+    pub in_link: bool,
+    /// The image sits inside a table cell.
+    pub in_table: bool,
+    /// For front matter only: the key that held it (`header-img`, `image`, ...).
+    pub key: Option<String>,
+}
+
+/// Byte offset to 1-based line number.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
