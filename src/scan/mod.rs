@@ -73,3 +73,71 @@ pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
+
+pub mod site;
+
+use std::path::{Path, PathBuf};
+
+/// One Markdown file as read from disk, with the references its author wrote.
+#[derive(Clone, Debug)]
+pub struct Post {
+    /// Site-relative path with `/`.
+    pub path: String,
+    /// The file's text as it is on disk now (possibly holding postpix markup from a past run).
+    pub current: String,
+    /// The author's text: `current` with every postpix element given back (see [`crate::marker`]).
+    pub original: String,
+    /// The references in `original`.
+    pub refs: Vec<ImageRef>,
+}
+
+/// A post that could not be read.
+#[derive(Clone, Debug)]
+pub struct PostError {
+    /// Site-relative path.
+    pub path: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Read and scan every Markdown file of the site.
+pub fn read_posts(
+    root: &Path,
+    jekyll: &site::JekyllConfig,
+    variant_dir: &str,
+    extra_skip: &[PathBuf],
+) -> (Vec<Post>, Vec<PostError>) {
+    let mut posts = Vec::new();
+    let mut errors = Vec::new();
+    for rel in site::markdown_files(root, jekyll, variant_dir, extra_skip) {
+        match read_post(root, &rel) {
+            Ok(p) => posts.push(p),
+            Err(reason) => errors.push(PostError { path: rel, reason }),
+        }
+    }
+    (posts, errors)
+}
+
+/// Read and scan one post.
+pub fn read_post(root: &Path, rel: &str) -> Result<Post, String> {
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| e.to_string())?;
+    let current = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not valid UTF-8 (byte {}); left as it is",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(scan_text(rel, current))
+}
+
+/// Scan a post's text (pure).
+pub fn scan_text(rel: &str, current: String) -> Post {
+    let original = crate::marker::restore(&current);
+    let refs = find_refs(&original);
+    Post {
+        path: rel.to_string(),
+        current,
+        original,
+        refs,
+    }
+}

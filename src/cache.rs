@@ -1,0 +1,225 @@
+//! Cache: the manifest that lets a rerun skip work, and the keys that make that safe.
+//!
+//! In: source stats and hashes, encoder settings, the outputs written. Out: a JSON manifest in
+//! the cache folder (`.postpix/manifest.json` by default). A source whose size and mtime match
+//! the manifest is not even re-hashed; an entry is found by a key that covers the source bytes,
+//! every encoder setting and the codec versions, so a change of any of them is a miss. A
+//! manifest that doesn't parse is reported and rebuilt, never trusted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::{Deserialize, Serialize};
+
+use crate::encode::OutFormat;
+use crate::error::Result;
+use crate::probe::ImageInfo;
+
+/// Bump when the manifest's shape or the meaning of a key changes.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// File name of the manifest inside the cache folder.
+pub const MANIFEST_NAME: &str = "manifest.json";
+
+/// What postpix remembers between runs.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// [`MANIFEST_VERSION`] when written.
+    pub version: u32,
+    /// Source files by site-relative path: the stat fast path.
+    pub sources: BTreeMap<String, SourceRecord>,
+    /// Encoded results by cache key.
+    pub entries: BTreeMap<String, Entry>,
+    /// Every file postpix wrote, by path relative to the destination root. Only these are ever
+    /// pruned.
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+/// What was known about a source at a given size and mtime.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SourceRecord {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, ns since the epoch.
+    pub mtime_ns: u128,
+    /// blake3 of the bytes, hex.
+    pub hash: String,
+    /// Header facts.
+    pub info: ImageInfo,
+}
+
+/// The outputs of one source under one set of settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Entry {
+    /// Upright width of the source.
+    pub width: u32,
+    /// Upright height of the source.
+    pub height: u32,
+    /// WebP was lossless (graphic content).
+    pub lossless: bool,
+    /// The outputs, in the encoder's order.
+    pub outputs: Vec<OutputRecord>,
+    /// Variants that were not kept, and why.
+    pub dropped: Vec<DroppedRecord>,
+}
+
+/// One encoded output.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct OutputRecord {
+    /// Pixel width.
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+    /// Format.
+    pub format: OutFormat,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// blake3 of the bytes, hex.
+    pub hash: String,
+    /// The source's own bytes (metadata stripped) served as the fallback.
+    pub source_bytes: bool,
+}
+
+/// A variant not kept.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DroppedRecord {
+    /// Width.
+    pub width: u32,
+    /// Format.
+    pub format: OutFormat,
+    /// Why it was dropped.
+    pub reason: String,
+}
+
+/// A file postpix wrote.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FileRecord {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time after writing, ns since the epoch.
+    pub mtime_ns: u128,
+    /// blake3 of the bytes, hex.
+    pub hash: String,
+}
+
+/// Size and mtime of a file, without reading it.
+pub fn stat(path: &Path) -> Option<(u64, u128)> {
+    let m = std::fs::metadata(path).ok()?;
+    let mtime = m
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some((m.len(), mtime))
+}
+
+/// blake3 of bytes, hex.
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// The cache key of a source's outputs: its content, every setting that shapes the outputs and
+/// the versions of postpix and its codecs.
+pub fn entry_key(source_hash: &str, settings_fingerprint: &str) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(source_hash.as_bytes());
+    h.update(b"\0");
+    h.update(settings_fingerprint.as_bytes());
+    h.update(b"\0");
+    h.update(codec_versions().as_bytes());
+    h.finalize().to_hex().to_string()
+}
+
+/// postpix and codec versions, part of every cache key.
+pub fn codec_versions() -> String {
+    // SAFETY: WebPGetEncoderVersion takes no arguments and only returns a constant.
+    let webp = unsafe { libwebp_sys::WebPGetEncoderVersion() };
+    format!(
+        "postpix {} libwebp {}.{}.{} oxipng 10 jpeg-encoder 0.7 fir 6",
+        env!("CARGO_PKG_VERSION"),
+        (webp >> 16) & 0xff,
+        (webp >> 8) & 0xff,
+        webp & 0xff
+    )
+}
+
+/// Where the manifest of a cache folder lives.
+pub fn manifest_path(cache_dir: &Path) -> PathBuf {
+    cache_dir.join(MANIFEST_NAME)
+}
+
+/// Load the manifest. A missing one is empty; a corrupt or foreign one is empty too, with the
+/// reason returned so the caller can report it.
+pub fn load(cache_dir: &Path) -> (Manifest, Option<String>) {
+    let path = manifest_path(cache_dir);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Manifest::default(), None),
+        Err(e) => return (Manifest::default(), Some(format!("{}: {e}", path.display()))),
+    };
+    match serde_json::from_slice::<Manifest>(&bytes) {
+        Ok(m) if m.version == MANIFEST_VERSION => (m, None),
+        Ok(m) => (
+            Manifest::default(),
+            Some(format!(
+                "{}: manifest version {} (expected {MANIFEST_VERSION}); rebuilding it",
+                path.display(),
+                m.version
+            )),
+        ),
+        Err(e) => (
+            Manifest::default(),
+            Some(format!("{}: corrupt manifest ({e}); rebuilding it", path.display())),
+        ),
+    }
+}
+
+/// Save the manifest atomically (sorted keys, so unchanged content gives identical bytes).
+/// Does nothing when the file already holds exactly these bytes.
+pub fn save(cache_dir: &Path, manifest: &Manifest) -> Result<bool> {
+    let path = manifest_path(cache_dir);
+    let mut m = manifest.clone();
+    m.version = MANIFEST_VERSION;
+    let mut bytes = serde_json::to_vec_pretty(&m).unwrap_or_default();
+    bytes.push(b'\n');
+    if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
+        return Ok(false);
+    }
+    crate::write::write_atomic(&path, &bytes, None)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_changes_with_content_and_settings() {
+        let a = entry_key("h1", "q80");
+        assert_eq!(a, entry_key("h1", "q80"));
+        assert_ne!(a, entry_key("h2", "q80"));
+        assert_ne!(a, entry_key("h1", "q81"));
+    }
+
+    #[test]
+    fn corrupt_manifest_is_rebuilt_not_trusted() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(manifest_path(d.path()), b"{\"version\":1,\"sources\":{").unwrap();
+        let (m, why) = load(d.path());
+        assert_eq!(m, Manifest::default());
+        assert!(why.unwrap().contains("corrupt manifest"));
+    }
+
+    #[test]
+    fn save_is_a_no_op_when_nothing_changed() {
+        let d = tempfile::tempdir().unwrap();
+        let m = Manifest::default();
+        assert!(save(d.path(), &m).unwrap());
+        assert!(!save(d.path(), &m).unwrap());
+        let (back, why) = load(d.path());
+        assert!(why.is_none());
+        assert_eq!(back.version, MANIFEST_VERSION);
+    }
+}

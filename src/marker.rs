@@ -1,0 +1,190 @@
+//! Marker: how postpix recognises its own markup in a post and gives back the author's text.
+//!
+//! Every `<picture>` postpix writes is wrapped in `<span class="postpix" data-postpix-orig="…">`,
+//! whose attribute holds the exact original text of the image span, HTML-escaped. Restoring a
+//! post replaces each such span by that text, so `restore(rewrite(x)) == x` byte for byte. Both
+//! the scanner (to read what the author wrote) and the rewriter (to rebuild markup from it) use
+//! this room; neither parses the other's output.
+
+use std::ops::Range;
+
+use pulldown_cmark::{Event, Options, Parser};
+
+/// The opening of every element postpix generates, up to the escaped original text.
+pub const OPEN: &str = "<span class=\"postpix\" data-postpix-orig=\"";
+/// The end of every element postpix generates.
+pub const CLOSE: &str = "</picture></span>";
+
+/// One element postpix generated earlier, found in a post.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Generated {
+    /// Byte range of the whole element, `<span …>` to `</span>`.
+    pub span: Range<usize>,
+    /// The author's original text that the element replaced.
+    pub original: String,
+}
+
+/// Escape text for a double-quoted HTML attribute, keeping it on one line.
+///
+/// Line breaks and tabs become character references because the markup must stay on one line
+/// (kramdown, tables, list items); `{`/`}` stay as they are so Liquid in the original still
+/// reads naturally.
+pub fn escape_attr(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Undo [`escape_attr`] (and any other numeric or basic named reference).
+pub fn unescape_attr(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let name = &rest[1..semi];
+        let decoded = match name {
+            "amp" => Some('&'),
+            "quot" => Some('"'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "apos" => Some('\''),
+            _ => {
+                if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                    u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
+                } else if let Some(dec) = name.strip_prefix('#') {
+                    dec.parse::<u32>().ok().and_then(char::from_u32)
+                } else {
+                    None
+                }
+            }
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every element postpix generated in `text`, in order.
+///
+/// Only raw HTML counts: a marker quoted inside a code span or code block is the author's text,
+/// not ours, so it is left alone.
+pub fn find_generated(text: &str) -> Vec<Generated> {
+    if !text.contains(OPEN) {
+        return Vec::new();
+    }
+    let mut html_ranges: Vec<Range<usize>> = Vec::new();
+    let opts = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+    for (ev, range) in Parser::new_ext(text, opts).into_offset_iter() {
+        if matches!(ev, Event::Html(_) | Event::InlineHtml(_)) {
+            match html_ranges.last_mut() {
+                Some(last) if last.end >= range.start => last.end = last.end.max(range.end),
+                _ => html_ranges.push(range),
+            }
+        }
+    }
+    let mut found = Vec::new();
+    for r in html_ranges {
+        let mut pos = r.start;
+        while let Some(i) = text[pos..r.end].find(OPEN) {
+            let start = pos + i;
+            let value_start = start + OPEN.len();
+            let Some(q) = text[value_start..].find('"') else {
+                break;
+            };
+            let value_end = value_start + q;
+            let Some(c) = text[value_end..].find(CLOSE) else {
+                break;
+            };
+            let end = value_end + c + CLOSE.len();
+            found.push(Generated {
+                span: start..end,
+                original: unescape_attr(&text[value_start..value_end]),
+            });
+            pos = end.min(r.end);
+            if end > r.end {
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The text with every generated element replaced by the author's original.
+pub fn restore(text: &str) -> String {
+    let found = find_generated(text);
+    if found.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for g in &found {
+        out.push_str(&text[last..g.span.start]);
+        out.push_str(&g.original);
+        last = g.span.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_round_trips_awkward_text() {
+        let s = "![a \"q\" <b> & c](x y.png \"t\")\r\n\tnext {{ site.baseurl }} &amp;";
+        assert_eq!(unescape_attr(&escape_attr(s)), s);
+        assert!(!escape_attr(s).contains('\n'));
+    }
+
+    #[test]
+    fn finds_and_restores_generated_element() {
+        let orig = "![a](/x.png)";
+        let text = format!(
+            "Before {OPEN}{}\"><picture><img src=\"/y.png\"></picture></span> after\n",
+            escape_attr(orig)
+        );
+        let g = find_generated(&text);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].original, orig);
+        assert_eq!(restore(&text), "Before ![a](/x.png) after\n");
+    }
+
+    #[test]
+    fn marker_inside_code_is_not_ours() {
+        let text = format!("```\n{OPEN}x\"><picture></picture></span>\n```\n");
+        assert!(find_generated(&text).is_empty());
+        assert_eq!(restore(&text), text);
+    }
+
+    #[test]
+    fn unknown_entities_are_kept() {
+        assert_eq!(unescape_attr("a &nbsp; b & c"), "a &nbsp; b & c");
+    }
+}

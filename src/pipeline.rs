@@ -1,0 +1,1127 @@
+//! Pipeline: one way through, scan → resolve → plan → encode → write → rewrite.
+//!
+//! In: a [`Config`] and a [`Mode`]. Out: a [`BuildReport`] (or a [`ScanReport`] for `scan`).
+//! `build`, `build --dry-run`, `check` and `restore` are the same flow stopped at different
+//! points or with writing switched off; `watch` calls [`run`] again for each change. Only this
+//! room sequences I/O; the rooms it calls are pure or do one kind of I/O each.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::cache::{self, Entry, FileRecord, Manifest, OutputRecord, SourceRecord};
+use crate::config::Config;
+use crate::encode::{self, Encoded, OutFormat};
+use crate::error::{Error, Result};
+use crate::format::Format;
+use crate::marker;
+use crate::plan;
+use crate::probe::{self, ImageInfo};
+use crate::report::*;
+use crate::resolve::{Resolution, Resolver, Status};
+use crate::rewrite::{self, Skip, VariantLink};
+use crate::scan::{self, site::JekyllConfig, Post, PostError, RefKind};
+use crate::write;
+
+/// What a run may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Encode what is missing, write variants, rewrite posts, prune, save the manifest.
+    Build,
+    /// Like `Build`, but write nothing at all and return a diff of the posts.
+    DryRun,
+    /// Encode nothing, write nothing: report what a build would still have to do.
+    Check,
+}
+
+/// Receives progress while images are encoded (the binary draws a bar with it).
+pub trait Progress: Sync {
+    /// `total` images are about to be encoded.
+    fn begin(&self, _total: usize) {}
+    /// One image is done.
+    fn tick(&self, _source: &str) {}
+    /// Encoding is over.
+    fn end(&self) {}
+}
+
+/// A [`Progress`] that shows nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// A source image as the survey found it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Absolute path.
+    pub abs: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// mtime, ns.
+    pub mtime_ns: u128,
+    /// blake3 of the bytes, when known.
+    pub hash: Option<String>,
+    /// Header facts, or why they could not be read.
+    pub info: std::result::Result<ImageInfo, String>,
+    /// `post:line` of each reference.
+    pub referenced_by: Vec<String>,
+    /// The extension names another format.
+    pub extension_mismatch: bool,
+}
+
+/// Everything known about the site before any encoder runs.
+#[derive(Debug)]
+pub struct Survey {
+    /// The site's `_config.yml` settings.
+    pub jekyll: JekyllConfig,
+    /// Readable posts.
+    pub posts: Vec<Post>,
+    /// Unreadable posts.
+    pub post_errors: Vec<PostError>,
+    /// `resolutions[i][j]` resolves `posts[i].refs[j]`.
+    pub resolutions: Vec<Vec<Resolution>>,
+    /// Sources with status ok, by site-relative path.
+    pub sources: BTreeMap<String, Source>,
+    /// Image files in referenced folders that no post uses.
+    pub orphans: Vec<String>,
+}
+
+/// Folders never copied into `--out` nor scanned for orphans.
+fn skip_dirs(cfg: &Config) -> Vec<PathBuf> {
+    let mut v = vec![cfg.cache_dir.clone()];
+    if let Some(o) = &cfg.out {
+        v.push(o.clone());
+    }
+    v
+}
+
+/// Scan and resolve the whole site. With a manifest, sources whose size and mtime match are not
+/// read at all; `want_hash` reads and hashes the others.
+pub fn survey(cfg: &Config, manifest: Option<&Manifest>, want_hash: bool) -> Result<Survey> {
+    let jekyll = JekyllConfig::load(&cfg.site);
+    let resolver = Resolver::new(&cfg.site, &jekyll.baseurl).map_err(|e| Error::Site {
+        path: cfg.site.clone(),
+        reason: e.to_string(),
+    })?;
+    let (posts, post_errors) =
+        scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &skip_dirs(cfg));
+    let mut resolutions = Vec::with_capacity(posts.len());
+    let mut sources: BTreeMap<String, Source> = BTreeMap::new();
+    let mut referenced: BTreeSet<String> = BTreeSet::new();
+    let mut folders: BTreeSet<String> = BTreeSet::new();
+    for post in &posts {
+        let mut res = Vec::with_capacity(post.refs.len());
+        for r in &post.refs {
+            let x = resolver.resolve(&r.url, &post.path, r.kind == RefKind::FrontMatter);
+            if let Some(src) = &x.source {
+                referenced.insert(src.clone());
+                if matches!(x.status, Status::Ok | Status::Unsupported | Status::NotImage) {
+                    folders.insert(plan::folder(src).to_string());
+                }
+            }
+            if x.status == Status::Ok {
+                if let Some(src) = &x.source {
+                    let entry = sources.entry(src.clone()).or_insert_with(|| {
+                        let abs = resolver.abs(src);
+                        let (size, mtime_ns) = cache::stat(&abs).unwrap_or((0, 0));
+                        Source {
+                            abs,
+                            size,
+                            mtime_ns,
+                            hash: None,
+                            info: Err(String::new()),
+                            referenced_by: Vec::new(),
+                            extension_mismatch: x.extension_mismatch,
+                        }
+                    });
+                    entry.referenced_by.push(format!("{}:{}", post.path, r.line));
+                }
+            }
+            res.push(x);
+        }
+        resolutions.push(res);
+    }
+    let cached = |rel: &str, s: &Source| -> Option<SourceRecord> {
+        let rec = manifest?.sources.get(rel)?;
+        (rec.size == s.size && rec.mtime_ns == s.mtime_ns).then(|| rec.clone())
+    };
+    let max = cfg.max_file_bytes;
+    let filled: Vec<(String, Source)> = sources
+        .into_par_iter()
+        .map(|(rel, mut s)| {
+            if let Some(rec) = cached(&rel, &s) {
+                s.hash = Some(rec.hash);
+                s.info = Ok(rec.info);
+                return (rel, s);
+            }
+            if s.size > max {
+                s.info = Err(format!(
+                    "file is {}, over the {} limit (raise it with --max-file-size)",
+                    human_bytes(s.size),
+                    human_bytes(max)
+                ));
+                return (rel, s);
+            }
+            match std::fs::read(&s.abs) {
+                Ok(bytes) => {
+                    s.info = probe::probe(&bytes);
+                    if want_hash {
+                        s.hash = Some(cache::hash_bytes(&bytes));
+                    }
+                }
+                Err(e) => s.info = Err(e.to_string()),
+            }
+            (rel, s)
+        })
+        .collect();
+    let sources: BTreeMap<String, Source> = filled.into_iter().collect();
+    let orphans = find_orphans(&cfg.site, &folders, &referenced);
+    Ok(Survey {
+        jekyll,
+        posts,
+        post_errors,
+        resolutions,
+        sources,
+        orphans,
+    })
+}
+
+fn find_orphans(
+    root: &Path,
+    folders: &BTreeSet<String>,
+    referenced: &BTreeSet<String>,
+) -> Vec<String> {
+    const EXT: &[&str] = &[
+        "jpg", "jpeg", "jpe", "png", "gif", "webp", "svg", "avif", "bmp", "tif", "tiff",
+    ];
+    let mut out = Vec::new();
+    for f in folders {
+        let dir = if f.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(f)
+        };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut names: Vec<String> = rd
+            .flatten()
+            .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .filter(|n| {
+                n.rsplit_once('.')
+                    .is_some_and(|(_, e)| EXT.contains(&e.to_ascii_lowercase().as_str()))
+            })
+            .collect();
+        names.sort();
+        for n in names {
+            let rel = if f.is_empty() { n } else { format!("{f}/{n}") };
+            if !referenced.contains(&rel) {
+                out.push(rel);
+            }
+        }
+    }
+    out
+}
+
+/// `postpix scan`: the survey as a report. Reads headers, writes nothing.
+pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
+    let s = survey(cfg, None, false)?;
+    let mut summary = ScanSummary {
+        posts: s.posts.len() + s.post_errors.len(),
+        ..Default::default()
+    };
+    let mut posts = Vec::new();
+    for (post, res) in s.posts.iter().zip(&s.resolutions) {
+        let generated = marker::find_generated(&post.current).len();
+        let mut refs = Vec::new();
+        let mut rewritable_seen = 0;
+        for (r, x) in post.refs.iter().zip(res) {
+            summary.refs += 1;
+            match x.status {
+                Status::Ok => summary.ok += 1,
+                Status::Missing => summary.missing += 1,
+                Status::Outside => summary.outside += 1,
+                Status::External => summary.external += 1,
+                Status::NotImage => summary.not_image += 1,
+                Status::Unsupported => summary.unsupported += 1,
+                Status::Unresolved => summary.unresolved += 1,
+            }
+            if x.extension_mismatch {
+                summary.extension_mismatches += 1;
+            }
+            let rewritten = r.kind != RefKind::FrontMatter
+                && x.status == Status::Ok
+                && is_generated_at(post, r.span.start, generated);
+            if rewritten {
+                rewritable_seen += 1;
+            }
+            refs.push(RefReport {
+                line: r.line,
+                kind: r.kind,
+                url: r.url.clone(),
+                status: x.status,
+                source: x.source.clone(),
+                format: x.format,
+                extension_mismatch: x.extension_mismatch,
+                rewritten,
+            });
+        }
+        let _ = rewritable_seen;
+        posts.push(PostScanReport {
+            path: post.path.clone(),
+            refs,
+            error: None,
+        });
+    }
+    for e in &s.post_errors {
+        posts.push(PostScanReport {
+            path: e.path.clone(),
+            refs: Vec::new(),
+            error: Some(e.reason.clone()),
+        });
+    }
+    posts.sort_by(|a, b| a.path.cmp(&b.path));
+    let images: Vec<ImageScanReport> = s
+        .sources
+        .iter()
+        .map(|(rel, src)| {
+            let (info, error) = match &src.info {
+                Ok(i) => (Some(i), None),
+                Err(e) => (None, Some(e.clone())),
+            };
+            ImageScanReport {
+                source: rel.clone(),
+                format: info.map(|i| i.format),
+                width: info.map(|i| i.width),
+                height: info.map(|i| i.height),
+                frames: info.map(|i| i.frames),
+                bytes: src.size,
+                referenced_by: src.referenced_by.clone(),
+                error,
+            }
+        })
+        .collect();
+    summary.images = images.len();
+    summary.orphans = s.orphans.len();
+    Ok(ScanReport {
+        posts,
+        images,
+        orphans: s.orphans,
+        summary,
+    })
+}
+
+/// Whether the original text at `orig_offset` sits where the current text holds generated
+/// markup. Originals and current text differ in length, so map through the generated spans.
+fn is_generated_at(post: &Post, orig_offset: usize, generated: usize) -> bool {
+    if generated == 0 {
+        return false;
+    }
+    let mut shift: isize = 0;
+    for g in marker::find_generated(&post.current) {
+        let orig_start = (g.span.start as isize - shift) as usize;
+        if orig_start == orig_offset {
+            return true;
+        }
+        shift += g.span.len() as isize - g.original.len() as isize;
+    }
+    false
+}
+
+/// One unit of encoding work: one unique content, decoded once for all its outputs.
+#[derive(Debug)]
+struct Job {
+    key: String,
+    /// Every source path with these bytes, sorted.
+    rels: Vec<String>,
+    info: ImageInfo,
+    widths: Vec<u32>,
+}
+
+/// Variant files of one job in one folder.
+#[derive(Debug, Clone)]
+struct VariantSet {
+    folder: String,
+    slug: String,
+}
+
+/// Files of an entry in a folder: (dest-relative path, output record).
+fn set_files(set: &VariantSet, key: &str, entry: &Entry) -> Vec<(String, OutputRecord)> {
+    entry
+        .outputs
+        .iter()
+        .map(|o| {
+            let name = plan::variant_name(&set.slug, o.width, key, o.format);
+            (format!("{}/{name}", set.folder), o.clone())
+        })
+        .collect()
+}
+
+fn abs_in(root: &Path, rel: &str) -> PathBuf {
+    let mut p = root.to_path_buf();
+    for s in rel.split('/') {
+        p.push(s);
+    }
+    p
+}
+
+/// Is the file at `rel` (under `root`) the one the manifest says we wrote? Hashes it only when
+/// its size and mtime no longer match.
+fn file_is_fresh(root: &Path, rel: &str, want_hash: &str, manifest: &mut Manifest) -> bool {
+    let abs = abs_in(root, rel);
+    let Ok(meta) = std::fs::symlink_metadata(&abs) else {
+        return false;
+    };
+    if !meta.is_file() {
+        return false;
+    }
+    let Some((size, mtime)) = cache::stat(&abs) else {
+        return false;
+    };
+    if let Some(rec) = manifest.files.get(rel) {
+        if rec.size == size && rec.mtime_ns == mtime && rec.hash == want_hash {
+            return true;
+        }
+    }
+    match std::fs::read(&abs) {
+        Ok(bytes) if cache::hash_bytes(&bytes) == want_hash => {
+            manifest.files.insert(
+                rel.to_string(),
+                FileRecord {
+                    size,
+                    mtime_ns: mtime,
+                    hash: want_hash.to_string(),
+                },
+            );
+            true
+        }
+        _ => false,
+    }
+}
+
+fn entry_from(enc: &Encoded) -> Entry {
+    Entry {
+        width: enc.width,
+        height: enc.height,
+        lossless: enc.lossless,
+        outputs: enc
+            .outputs
+            .iter()
+            .map(|o| OutputRecord {
+                width: o.width,
+                height: o.height,
+                format: o.format,
+                bytes: o.bytes.len() as u64,
+                hash: cache::hash_bytes(&o.bytes),
+                source_bytes: o.origin == encode::Origin::SourceBytes,
+            })
+            .collect(),
+        dropped: enc
+            .dropped
+            .iter()
+            .map(|d| cache::DroppedRecord {
+                width: d.width,
+                format: d.format,
+                reason: d.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The settings string behind every cache key.
+fn settings_fingerprint(cfg: &Config) -> String {
+    format!(
+        "{}|widths={:?}|limits={}",
+        cfg.encode.fingerprint(),
+        cfg.widths,
+        cfg.limits.max_pixels
+    )
+}
+
+/// What a WebP-capable desktop reader downloads for an entry (see [`BuildSummary`]).
+fn bytes_for_reader(entry: &Entry, content_width: u32) -> u64 {
+    let pick = |webp: bool| -> Option<u64> {
+        let mut v: Vec<&OutputRecord> = entry
+            .outputs
+            .iter()
+            .filter(|o| (o.format == OutFormat::Webp) == webp)
+            .collect();
+        v.sort_by_key(|o| o.width);
+        v.iter()
+            .find(|o| o.width >= content_width)
+            .or(v.last())
+            .map(|o| o.bytes)
+    };
+    pick(true).or_else(|| pick(false)).unwrap_or(0)
+}
+
+fn content_width_of(sizes: &str) -> u32 {
+    // The last candidate of `sizes` is the slot on wide screens: "…, 800px".
+    sizes
+        .rsplit(',')
+        .next()
+        .and_then(|s| s.trim().strip_suffix("px"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(800)
+}
+
+/// Run the build flow. See [`Mode`].
+pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildReport> {
+    let writing = mode == Mode::Build;
+    let _lock = if writing {
+        Some(write::Lock::acquire(&cfg.cache_dir.join("lock"))?)
+    } else {
+        None
+    };
+    let mut report = BuildReport::default();
+    let (mut manifest, why) = cache::load(&cfg.cache_dir);
+    if let Some(w) = why {
+        report.warnings.push(w);
+    }
+    let dest = cfg.dest_root().to_path_buf();
+    let s = survey(cfg, Some(&manifest), true)?;
+    for e in &s.post_errors {
+        report.errors.push(format!("{}: {}", e.path, e.reason));
+    }
+    if writing {
+        if let Some(out) = &cfg.out {
+            let posts: BTreeSet<String> = s.posts.iter().map(|p| p.path.clone()).collect();
+            sync_tree(cfg, out, &posts, &mut report)?;
+        }
+    }
+
+    // Plan: group sources by content; one job per content.
+    let fingerprint = settings_fingerprint(cfg);
+    let mut jobs: BTreeMap<String, Job> = BTreeMap::new(); // by hash
+    let mut image_reports: BTreeMap<String, ImageReport> = BTreeMap::new(); // by first rel
+    let mut job_of_source: BTreeMap<String, String> = BTreeMap::new(); // rel -> hash
+    for (rel, src) in &s.sources {
+        let mut warnings = Vec::new();
+        if src.extension_mismatch {
+            if let Ok(i) = &src.info {
+                warnings.push(format!(
+                    "the extension says otherwise, but the bytes are {}",
+                    i.format.name().to_uppercase()
+                ));
+            }
+        }
+        let fail = |status, error: String, warnings: Vec<String>| ImageReport {
+            source: rel.clone(),
+            same_as: vec![],
+            status,
+            error: Some(error),
+            warnings,
+            lossless: None,
+            variants: vec![],
+            dropped: vec![],
+            bytes_before: src.size,
+            bytes_after: src.size,
+        };
+        let info = match &src.info {
+            Ok(i) => i.clone(),
+            Err(e) => {
+                image_reports.insert(rel.clone(), fail(ImageStatus::Failed, e.clone(), warnings));
+                continue;
+            }
+        };
+        if (info.width as u64) * (info.height as u64) > cfg.limits.max_pixels {
+            let e = format!(
+                "{}×{} is {:.1} MP, over the {:.0} MP limit (raise it with --max-pixels)",
+                info.width,
+                info.height,
+                (info.width as f64 * info.height as f64) / 1e6,
+                cfg.limits.max_pixels as f64 / 1e6
+            );
+            image_reports.insert(rel.clone(), fail(ImageStatus::Failed, e, warnings));
+            continue;
+        }
+        if info.frames > 1 {
+            let e = format!(
+                "animated ({} frames): left as it is until animation support lands; a still variant would freeze it",
+                info.frames
+            );
+            image_reports.insert(rel.clone(), fail(ImageStatus::Skipped, e, warnings));
+            continue;
+        }
+        let Some(hash) = src.hash.clone() else {
+            image_reports.insert(
+                rel.clone(),
+                fail(ImageStatus::Failed, "could not be read".into(), warnings),
+            );
+            continue;
+        };
+        job_of_source.insert(rel.clone(), hash.clone());
+        let job = jobs.entry(hash.clone()).or_insert_with(|| Job {
+            key: cache::entry_key(&hash, &fingerprint),
+            rels: Vec::new(),
+            widths: encode::plan_widths(info.width, &cfg.widths),
+            info: info.clone(),
+        });
+        job.rels.push(rel.clone());
+        if job.rels.len() == 1 {
+            image_reports.insert(
+                rel.clone(),
+                ImageReport {
+                    source: rel.clone(),
+                    same_as: vec![],
+                    status: ImageStatus::Cached,
+                    error: None,
+                    warnings,
+                    lossless: None,
+                    variants: vec![],
+                    dropped: vec![],
+                    bytes_before: src.size,
+                    bytes_after: src.size,
+                },
+            );
+        } else if let Some(r) = image_reports.get_mut(&job.rels[0]) {
+            r.same_as.push(rel.clone());
+        }
+    }
+
+    // Variant sets: per job, one per folder; the slug comes from the first name in that folder.
+    let mut sets: BTreeMap<String, Vec<VariantSet>> = BTreeMap::new();
+    for (hash, job) in &jobs {
+        let mut by_folder: BTreeMap<String, String> = BTreeMap::new();
+        for rel in &job.rels {
+            by_folder
+                .entry(plan::variant_folder(rel, &cfg.variant_dir))
+                .or_insert_with(|| plan::slug(plan::stem(rel)));
+        }
+        sets.insert(
+            hash.clone(),
+            by_folder
+                .into_iter()
+                .map(|(folder, slug)| VariantSet { folder, slug })
+                .collect(),
+        );
+    }
+
+    // Freshness: which jobs need the encoder at all.
+    let mut to_encode: Vec<String> = Vec::new();
+    let mut missing_files: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (hash, job) in &jobs {
+        match manifest.entries.get(&job.key).cloned() {
+            Some(entry) => {
+                let mut missing = BTreeSet::new();
+                for set in &sets[hash] {
+                    for (path, o) in set_files(set, &job.key, &entry) {
+                        if !file_is_fresh(&dest, &path, &o.hash, &mut manifest) {
+                            missing.insert(path);
+                        }
+                    }
+                }
+                if !missing.is_empty() {
+                    to_encode.push(hash.clone());
+                    missing_files.insert(hash.clone(), missing);
+                }
+            }
+            None => to_encode.push(hash.clone()),
+        }
+    }
+
+    // Encode.
+    let mut fresh_entries: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut encoded_now: BTreeMap<String, Encoded> = BTreeMap::new();
+    if mode == Mode::Check {
+        for hash in &to_encode {
+            let job = &jobs[hash];
+            let what = if missing_files.contains_key(hash) {
+                "variants missing or altered"
+            } else {
+                "not built yet"
+            };
+            for rel in &job.rels {
+                report.problems.push(Note {
+                    post: rel.clone(),
+                    line: 0,
+                    message: format!("{what}; run `postpix build`"),
+                });
+            }
+        }
+    } else if !to_encode.is_empty() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cfg.jobs.max(1))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot start {} worker threads: {e}", cfg.jobs)))?;
+        // Largest first, so the pool does not idle on one big image at the end.
+        let mut order = to_encode.clone();
+        order.sort_by_key(|h| {
+            std::cmp::Reverse((jobs[h].info.width as u64) * (jobs[h].info.height as u64))
+        });
+        progress.begin(order.len());
+        let results: Vec<(String, std::result::Result<Encoded, String>)> = pool.install(|| {
+            order
+                .par_iter()
+                .map(|hash| {
+                    let job = &jobs[hash];
+                    let src = &s.sources[&job.rels[0]];
+                    let r = encode_job(src, job, cfg);
+                    progress.tick(&job.rels[0]);
+                    (hash.clone(), r)
+                })
+                .collect()
+        });
+        progress.end();
+        for (hash, r) in results {
+            let rel0 = jobs[&hash].rels[0].clone();
+            match r {
+                Ok(enc) => {
+                    encoded_now.insert(hash, enc);
+                }
+                Err(e) => {
+                    if let Some(ir) = image_reports.get_mut(&rel0) {
+                        ir.status = ImageStatus::Failed;
+                        ir.error = Some(e);
+                    }
+                }
+            }
+        }
+    }
+
+    // Write variants.
+    let mut needed_files: BTreeSet<String> = BTreeSet::new();
+    let mut cleaned_dirs: BTreeSet<PathBuf> = BTreeSet::new();
+    for (hash, job) in &jobs {
+        let entry = if let Some(enc) = encoded_now.get(hash) {
+            let entry = entry_from(enc);
+            manifest.entries.insert(job.key.clone(), entry.clone());
+            entry
+        } else if let Some(e) = manifest.entries.get(&job.key) {
+            if to_encode.contains(hash) && mode != Mode::Check {
+                // Its encode failed this run: keep its old files, but don't offer them.
+                for set in &sets[hash] {
+                    for (path, _) in set_files(set, &job.key, e) {
+                        needed_files.insert(path);
+                    }
+                }
+                continue;
+            }
+            e.clone()
+        } else {
+            continue;
+        };
+        let rel0 = &job.rels[0];
+        let mut variants_report = Vec::new();
+        for set in &sets[hash] {
+            let dir = abs_in(&dest, &set.folder);
+            if writing && cleaned_dirs.insert(dir.clone()) {
+                let n = write::clean_stale_temps(&dir);
+                if n > 0 {
+                    report
+                        .warnings
+                        .push(format!("{}: removed {n} stale temp file(s) of an interrupted run", set.folder));
+                }
+            }
+            for (i, (path, o)) in set_files(set, &job.key, &entry).into_iter().enumerate() {
+                needed_files.insert(path.clone());
+                variants_report.push(VariantReport {
+                    path: path.clone(),
+                    format: o.format,
+                    width: o.width,
+                    height: o.height,
+                    bytes: o.bytes,
+                });
+                let Some(enc) = encoded_now.get(hash) else {
+                    continue;
+                };
+                let partial = missing_files.get(hash);
+                if partial.is_some_and(|m| !m.contains(&path)) {
+                    continue; // repair: only the missing or altered files
+                }
+                if partial.is_none() && file_is_fresh(&dest, &path, &o.hash, &mut manifest) {
+                    continue;
+                }
+                if !writing {
+                    report.summary.variants_written += 1;
+                    continue;
+                }
+                let abs = abs_in(&dest, &path);
+                match write::write_atomic(&abs, &enc.outputs[i].bytes, None) {
+                    Ok(()) => {
+                        report.summary.variants_written += 1;
+                        if let Some((size, mtime_ns)) = cache::stat(&abs) {
+                            manifest.files.insert(
+                                path.clone(),
+                                FileRecord {
+                                    size,
+                                    mtime_ns,
+                                    hash: o.hash.clone(),
+                                },
+                            );
+                        }
+                    }
+                    Err(e) => report.errors.push(e.to_string()),
+                }
+            }
+        }
+        if let Some(ir) = image_reports.get_mut(rel0) {
+            if ir.status != ImageStatus::Failed {
+                ir.status = if encoded_now.contains_key(hash) {
+                    ImageStatus::Encoded
+                } else {
+                    ImageStatus::Cached
+                };
+            }
+            ir.lossless = Some(entry.lossless);
+            // Report one folder's files, and the drops once.
+            let first_folder = &sets[hash][0].folder;
+            ir.variants = variants_report
+                .into_iter()
+                .filter(|v| v.path.starts_with(&format!("{first_folder}/")))
+                .collect();
+            ir.dropped = entry
+                .dropped
+                .iter()
+                .map(|d| DroppedReport {
+                    format: d.format,
+                    width: d.width,
+                    reason: d.reason.clone(),
+                })
+                .collect();
+            ir.bytes_after = bytes_for_reader(&entry, content_width_of(&cfg.sizes));
+        }
+        fresh_entries.insert(hash.clone(), entry);
+    }
+
+    // Rewrite posts.
+    let mut diff = String::new();
+    for (post, res) in s.posts.iter().zip(&s.resolutions) {
+        let mut edits = Vec::new();
+        let mut eager_done = false;
+        let mut rewritten = 0;
+        for (r, x) in post.refs.iter().zip(res) {
+            if r.kind == RefKind::FrontMatter {
+                continue;
+            }
+            let note = |message: String| Note {
+                post: post.path.clone(),
+                line: r.line,
+                message,
+            };
+            match x.status {
+                Status::Ok => {}
+                Status::External => continue,
+                other => {
+                    let hint = match other {
+                        Status::Missing => "file not found in the site; upload it or fix the path",
+                        Status::Outside => "the path leaves the site folder; postpix never reads it",
+                        Status::NotImage => "not an image file",
+                        Status::Unsupported => "this format is not re-encoded (only GIF, PNG, JPEG)",
+                        Status::Unresolved => "Liquid expression postpix cannot evaluate",
+                        _ => "",
+                    };
+                    report
+                        .left
+                        .push(note(format!("{} {}: {hint}", other.name(), r.url)));
+                    continue;
+                }
+            }
+            let Some(rel) = &x.source else { continue };
+            let entry = job_of_source
+                .get(rel)
+                .and_then(|h| fresh_entries.get(h).map(|e| (h, e)));
+            let Some((hash, entry)) = entry else {
+                let why = image_reports
+                    .get(rel)
+                    .or_else(|| {
+                        image_reports
+                            .values()
+                            .find(|ir| ir.same_as.iter().any(|o| o == rel))
+                    })
+                    .and_then(|ir| ir.error.clone())
+                    .unwrap_or_else(|| "not built yet".into());
+                report.left.push(note(format!("{rel}: {why}")));
+                continue;
+            };
+            let job = &jobs[hash];
+            let folder = plan::variant_folder(rel, &cfg.variant_dir);
+            let Some(set) = sets[hash].iter().find(|s| s.folder == folder) else {
+                continue;
+            };
+            let links: Vec<VariantLink> = entry
+                .outputs
+                .iter()
+                .map(|o| VariantLink {
+                    file_name: plan::variant_name(&set.slug, o.width, &job.key, o.format),
+                    width: o.width,
+                    height: o.height,
+                    format: o.format,
+                })
+                .collect();
+            let original = &post.original[r.span.clone()];
+            match rewrite::picture(
+                r,
+                original,
+                &links,
+                &cfg.variant_dir,
+                &cfg.sizes,
+                !eager_done,
+            ) {
+                Ok(p) => {
+                    eager_done = true;
+                    rewritten += 1;
+                    edits.push((r.span.clone(), p.to_html()));
+                }
+                Err(Skip::Ial) => report.left.push(note(
+                    "its kramdown IAL names an attribute list postpix can't carry over".into(),
+                )),
+                Err(_) => report.left.push(note("no variants to offer".into())),
+            }
+        }
+        let new_text = if cfg.rewrite {
+            rewrite::splice(&post.original, &edits)
+        } else {
+            post.current.clone()
+        };
+        let target = abs_in(&dest, &post.path);
+        let on_disk = if cfg.out.is_some() {
+            std::fs::read_to_string(&target).ok()
+        } else {
+            Some(post.current.clone())
+        };
+        let changed = on_disk.as_deref() != Some(new_text.as_str());
+        report.summary.refs_rewritten += if cfg.rewrite { rewritten } else { 0 };
+        if changed {
+            report.summary.posts_changed += 1;
+            match mode {
+                Mode::Check => {
+                    for r in &post.refs {
+                        if r.kind != RefKind::FrontMatter {
+                            // A ref whose desired markup is not in the file is stale.
+                            let line = r.line;
+                            let stale = edits
+                                .iter()
+                                .find(|(sp, _)| sp.start == r.span.start)
+                                .is_some_and(|(_, html)| !post.current.contains(html.as_str()));
+                            if stale {
+                                report.problems.push(Note {
+                                    post: post.path.clone(),
+                                    line,
+                                    message: "not rewritten, or its markup is stale; run `postpix build`".into(),
+                                });
+                            }
+                        }
+                    }
+                    if !report.problems.iter().any(|n| n.post == post.path) {
+                        report.problems.push(Note {
+                            post: post.path.clone(),
+                            line: 0,
+                            message: "holds postpix markup that a build would change; run `postpix build`".into(),
+                        });
+                    }
+                }
+                Mode::DryRun => {
+                    let old = on_disk.unwrap_or_default();
+                    diff.push_str(
+                        &similar::TextDiff::from_lines(&old, &new_text)
+                            .unified_diff()
+                            .context_radius(1)
+                            .header(&format!("a/{}", post.path), &format!("b/{}", post.path))
+                            .to_string(),
+                    );
+                }
+                Mode::Build => {
+                    if let Err(e) = write_post(cfg, post, &target, &new_text) {
+                        report.errors.push(e.to_string());
+                    }
+                }
+            }
+        }
+        report.posts.push(PostReport {
+            path: post.path.clone(),
+            changed,
+            rewritten,
+        });
+    }
+    if mode == Mode::DryRun {
+        report.diff = Some(diff);
+    }
+
+    // Prune variants nothing needs any more: only files the manifest says we wrote.
+    let stale: Vec<String> = manifest
+        .files
+        .keys()
+        .filter(|p| !needed_files.contains(*p))
+        .cloned()
+        .collect();
+    for p in stale {
+        match mode {
+            Mode::Build => match write::remove_output(&abs_in(&dest, &p)) {
+                Ok(_) => {
+                    report.summary.variants_pruned += 1;
+                    manifest.files.remove(&p);
+                }
+                Err(e) => report.warnings.push(e.to_string()),
+            },
+            Mode::DryRun => report.summary.variants_pruned += 1,
+            Mode::Check => {}
+        }
+    }
+    let live_keys: BTreeSet<&String> = jobs.values().map(|j| &j.key).collect();
+    let failed_keys: BTreeSet<String> = BTreeSet::new();
+    manifest
+        .entries
+        .retain(|k, _| live_keys.contains(k) || failed_keys.contains(k));
+
+    if writing {
+        for (rel, src) in &s.sources {
+            if let (Some(hash), Ok(info)) = (&src.hash, &src.info) {
+                manifest.sources.insert(
+                    rel.clone(),
+                    SourceRecord {
+                        size: src.size,
+                        mtime_ns: src.mtime_ns,
+                        hash: hash.clone(),
+                        info: info.clone(),
+                    },
+                );
+            }
+        }
+        manifest.sources.retain(|k, _| s.sources.contains_key(k));
+        if let Err(e) = cache::save(&cfg.cache_dir, &manifest) {
+            report.errors.push(e.to_string());
+        }
+    }
+
+    report.images = image_reports.into_values().collect();
+    let sm = &mut report.summary;
+    for ir in &report.images {
+        match ir.status {
+            ImageStatus::Encoded => sm.encoded += 1,
+            ImageStatus::Cached => sm.cached += 1,
+            ImageStatus::Failed => sm.failed += 1,
+            ImageStatus::Skipped => sm.skipped += 1,
+        }
+        sm.bytes_before += ir.bytes_before;
+        sm.bytes_after += ir.bytes_after;
+    }
+    sm.refs_left = report.left.len();
+    sm.errors = report.errors.len();
+    Ok(report)
+}
+
+fn encode_job(src: &Source, job: &Job, cfg: &Config) -> std::result::Result<Encoded, String> {
+    let bytes = std::fs::read(&src.abs).map_err(|e| e.to_string())?;
+    if cache::hash_bytes(&bytes) != *src.hash.as_ref().unwrap_or(&String::new()) {
+        return Err("changed on disk during the run; run again".into());
+    }
+    if job.info.format == Format::Gif && job.info.frames > 1 {
+        return Err(format!("animated ({} frames)", job.info.frames));
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        encode::encode_source(&bytes, &job.widths, &cfg.encode, &cfg.limits)
+    }));
+    match result {
+        Ok(Ok(enc)) => Ok(enc),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(format!("the encoder crashed on this file ({msg}); please report it"))
+        }
+    }
+}
+
+/// Write a rewritten post: only if the author has not changed it since it was read, with its
+/// mode kept.
+fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Result<()> {
+    let site_file = abs_in(&cfg.site, &post.path);
+    let now = std::fs::read(&site_file).map_err(|e| Error::io(&site_file, e))?;
+    if now != post.current.as_bytes() {
+        return Err(Error::ChangedDuringRun { path: site_file });
+    }
+    if let Ok(m) = std::fs::symlink_metadata(target) {
+        if m.file_type().is_symlink() {
+            return Err(Error::UnsafeWrite {
+                path: target.to_path_buf(),
+                reason: "the post is a symlink; postpix does not replace links (rewrite its target, or use --out)".into(),
+            });
+        }
+    }
+    let mode = write::mode_of(&site_file);
+    write::write_atomic(target, text.as_bytes(), mode)
+}
+
+/// Mirror the site into `--out`: regular files only, copied when missing or older; posts are
+/// left to the rewriter and build output, dependencies and dot-folders are skipped.
+fn sync_tree(
+    cfg: &Config,
+    out: &Path,
+    posts: &BTreeSet<String>,
+    report: &mut BuildReport,
+) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let skip = skip_dirs(cfg);
+    let walker = walkdir::WalkDir::new(&cfg.site)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            if e.depth() == 0 {
+                return true;
+            }
+            let name = e.file_name().to_string_lossy();
+            if e.file_type().is_dir()
+                && (name.starts_with('.')
+                    || matches!(name.as_ref(), "_site" | "node_modules" | "target" | "vendor")
+                    || skip.iter().any(|s| s == e.path()))
+            {
+                return false;
+            }
+            true
+        });
+    for entry in walker.flatten() {
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = scan::site::rel_path(&cfg.site, entry.path());
+        if posts.contains(&rel) {
+            continue;
+        }
+        let dst = abs_in(out, &rel);
+        let src_stat = cache::stat(entry.path());
+        let dst_stat = cache::stat(&dst);
+        let up_to_date = match (src_stat, dst_stat) {
+            (Some((s1, m1)), Some((s2, m2))) => s1 == s2 && m2 >= m1,
+            _ => false,
+        };
+        if up_to_date {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+        if let Err(e) = write::write_atomic(&dst, &bytes, write::mode_of(entry.path())) {
+            report.errors.push(e.to_string());
+        }
+    }
+    Ok(())
+}
+
+/// `postpix restore`: give every post back its original text. Returns the posts changed.
+pub fn restore(cfg: &Config, dry_run: bool) -> Result<(Vec<String>, Vec<String>)> {
+    let jekyll = JekyllConfig::load(&cfg.site);
+    let (posts, errors) = scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &skip_dirs(cfg));
+    let mut changed = Vec::new();
+    let mut errs: Vec<String> = errors
+        .into_iter()
+        .map(|e| format!("{}: {}", e.path, e.reason))
+        .collect();
+    for post in posts {
+        if post.original != post.current {
+            if !dry_run {
+                let target = abs_in(&cfg.site, &post.path);
+                if let Err(e) = write_post(cfg, &post, &target, &post.original) {
+                    errs.push(e.to_string());
+                    continue;
+                }
+            }
+            changed.push(post.path);
+        }
+    }
+    Ok((changed, errs))
+}

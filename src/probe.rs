@@ -1,0 +1,178 @@
+//! Probe: the header facts of an image file (size, frames, orientation) without decoding pixels.
+//!
+//! In: the bytes of a GIF, PNG or JPEG. Out: [`ImageInfo`]. Used by `scan` for the report and by
+//! the planner to choose widths before any encoder runs.
+
+use std::io::Cursor;
+
+use image::ImageDecoder;
+use serde::{Deserialize, Serialize};
+
+use crate::format::{sniff, Format};
+
+/// What the headers say about an image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageInfo {
+    /// Real format.
+    pub format: Format,
+    /// Width after EXIF orientation is applied (upright).
+    pub width: u32,
+    /// Height after EXIF orientation is applied (upright).
+    pub height: u32,
+    /// Frames: GIF image descriptors or APNG `acTL` frames; 1 for a still image.
+    pub frames: u32,
+    /// EXIF orientation, 1 to 8 (1 when absent).
+    pub orientation: u8,
+}
+
+/// Read the header facts. Errors say what is wrong in words a user can act on.
+pub fn probe(bytes: &[u8]) -> Result<ImageInfo, String> {
+    let format = match sniff(bytes) {
+        Some(f) if f.is_supported() => f,
+        Some(f) => return Err(format!("{} images are not supported", f.name())),
+        None => return Err("not a GIF, PNG or JPEG file".to_string()),
+    };
+    let frames = match format {
+        Format::Gif => gif_frames(bytes)?,
+        Format::Png => png_frames(bytes),
+        _ => 1,
+    };
+    let reader = image::ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+    let (w, h) = decoder.dimensions();
+    let orientation = decoder
+        .orientation()
+        .map(orientation_number)
+        .unwrap_or(1);
+    let (width, height) = if orientation >= 5 { (h, w) } else { (w, h) };
+    Ok(ImageInfo {
+        format,
+        width,
+        height,
+        frames,
+        orientation,
+    })
+}
+
+fn orientation_number(o: image::metadata::Orientation) -> u8 {
+    use image::metadata::Orientation::*;
+    match o {
+        NoTransforms => 1,
+        FlipHorizontal => 2,
+        Rotate180 => 3,
+        FlipVertical => 4,
+        Rotate90FlipH => 5,
+        Rotate90 => 6,
+        Rotate270FlipH => 7,
+        Rotate270 => 8,
+    }
+}
+
+/// Count the image descriptors of a GIF by walking its blocks; no LZW data is decoded.
+pub fn gif_frames(b: &[u8]) -> Result<u32, String> {
+    let bad = || "truncated or corrupt GIF".to_string();
+    if b.len() < 13 {
+        return Err(bad());
+    }
+    let mut pos = 13;
+    let flags = b[10];
+    if flags & 0x80 != 0 {
+        pos += 3 * (1usize << ((flags & 7) + 1));
+    }
+    let skip_sub_blocks = |mut p: usize| -> Option<usize> {
+        loop {
+            let len = *b.get(p)? as usize;
+            p += 1;
+            if len == 0 {
+                return Some(p);
+            }
+            p += len;
+        }
+    };
+    let mut frames = 0u32;
+    loop {
+        match b.get(pos) {
+            Some(0x3B) => break,
+            Some(0x21) => {
+                pos = skip_sub_blocks(pos + 2).ok_or_else(bad)?;
+            }
+            Some(0x2C) => {
+                let desc = b.get(pos + 1..pos + 10).ok_or_else(bad)?;
+                pos += 10;
+                if desc[8] & 0x80 != 0 {
+                    pos += 3 * (1usize << ((desc[8] & 7) + 1));
+                }
+                pos += 1; // LZW minimum code size
+                pos = skip_sub_blocks(pos).ok_or_else(bad)?;
+                frames += 1;
+            }
+            // A missing trailer after at least one frame is common and harmless.
+            None if frames > 0 => break,
+            _ => return Err(bad()),
+        }
+    }
+    if frames == 0 {
+        return Err("GIF has no image".to_string());
+    }
+    Ok(frames)
+}
+
+/// Frames of an APNG (`acTL` before `IDAT`), or 1.
+pub fn png_frames(b: &[u8]) -> u32 {
+    let mut pos = 8;
+    while pos + 8 <= b.len() {
+        let len = u32::from_be_bytes([b[pos], b[pos + 1], b[pos + 2], b[pos + 3]]) as usize;
+        let kind = &b[pos + 4..pos + 8];
+        if kind == b"IDAT" {
+            break;
+        }
+        if kind == b"acTL" && pos + 12 <= b.len() {
+            let n = u32::from_be_bytes([b[pos + 8], b[pos + 9], b[pos + 10], b[pos + 11]]);
+            return n.max(1);
+        }
+        pos = pos.saturating_add(12).saturating_add(len);
+    }
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corpus(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/fixtures/corpus/{name}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+    }
+
+    #[test]
+    fn counts_gif_frames_without_decoding() {
+        assert_eq!(probe(&corpus("anim-banner-88x31.gif")).unwrap().frames, 4);
+        assert_eq!(probe(&corpus("anim-emote-133-frames.gif")).unwrap().frames, 133);
+        assert_eq!(probe(&corpus("earth.gif")).unwrap().frames, 1);
+    }
+
+    #[test]
+    fn orientation_6_reports_upright_size() {
+        let i = probe(&corpus("exif-orientation-6-real.jpg")).unwrap();
+        assert_eq!(i.orientation, 6);
+        assert!(i.height > i.width, "{i:?}");
+    }
+
+    #[test]
+    fn reads_sizes_from_headers() {
+        let i = probe(&corpus("banner-wide.gif")).unwrap();
+        assert_eq!((i.width, i.height), (1278, 65));
+        let i = probe(&corpus("photo-wine-portrait.jpg")).unwrap();
+        assert_eq!((i.width, i.height, i.format), (2560, 3837, Format::Jpeg));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(probe(b"").is_err());
+        assert!(probe(b"GIF89a").is_err());
+        assert!(probe(b"\x89PNG\r\n\x1a\n").is_err());
+        assert!(probe(&[0xFF, 0xD8, 0xFF]).is_err());
+    }
+}

@@ -1,0 +1,466 @@
+//! Resolve: turn the URL a post writes into a file inside the site, safely.
+//!
+//! In: an [`ImageRef`](crate::scan::ImageRef)'s URL, the post's folder and the site's base URL.
+//! Out: a [`Resolution`]: the status (ok, missing, outside, external, …), the site-relative path
+//! and the real format from the magic bytes. Anything that would leave the site root, lexically
+//! or through a symlink, is `outside` and is never opened; remote URLs are never fetched.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+
+use crate::format::{sniff, Format, SNIFF_LEN};
+
+/// What became of one reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// A GIF, PNG or JPEG file inside the site.
+    Ok,
+    /// No such file in the site.
+    Missing,
+    /// The path escapes the site root (`..`, encoded dots, a symlink pointing out).
+    Outside,
+    /// A remote or non-file URL (`http:`, `//host`, `data:`, `mailto:`, …).
+    External,
+    /// Not a regular file, or a file whose bytes are no image format postpix knows.
+    NotImage,
+    /// An image, but not one postpix re-encodes (WebP, SVG, BMP, …).
+    Unsupported,
+    /// A Liquid expression postpix can't evaluate.
+    Unresolved,
+}
+
+impl Status {
+    /// Name as used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Missing => "missing",
+            Status::Outside => "outside",
+            Status::External => "external",
+            Status::NotImage => "not_image",
+            Status::Unsupported => "unsupported",
+            Status::Unresolved => "unresolved",
+        }
+    }
+}
+
+/// The outcome of resolving one URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    /// What became of it.
+    pub status: Status,
+    /// Site-relative path with `/` (set when the URL named a path inside the site).
+    pub source: Option<String>,
+    /// The real format, from the magic bytes (set when the file was read).
+    pub format: Option<Format>,
+    /// The file's extension names another format than its bytes.
+    pub extension_mismatch: bool,
+}
+
+impl Resolution {
+    fn status(status: Status) -> Self {
+        Resolution {
+            status,
+            source: None,
+            format: None,
+            extension_mismatch: false,
+        }
+    }
+}
+
+/// How the path part of a URL is anchored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UrlPath {
+    /// Relative to the site root (after a Liquid base or a leading `/`).
+    Root(String),
+    /// Relative to the post's folder.
+    Relative(String),
+    /// Remote or not a file.
+    External,
+    /// Liquid postpix can't evaluate.
+    Unresolved,
+}
+
+/// The Liquid base prefixes postpix understands, as the number of bytes of `url` they cover.
+///
+/// `{{site.baseurl}}`, `{{ site.baseurl }}`, `{{ site.url }}{{ site.baseurl }}` and
+/// `{{ site.url }}` alone. Returns 0 when the URL has none of them.
+pub fn liquid_base_len(url: &str) -> usize {
+    let mut pos = 0;
+    let mut saw_url = false;
+    while let Some((name, len)) = liquid_var(&url[pos..]) {
+        match name {
+            "site.baseurl" => return pos + len,
+            "site.url" if !saw_url => {
+                saw_url = true;
+                pos += len;
+            }
+            _ => break,
+        }
+    }
+    if saw_url {
+        pos
+    } else {
+        0
+    }
+}
+
+/// `{{ name }}` at the start of `s`: the trimmed expression and the bytes it covers.
+fn liquid_var(s: &str) -> Option<(&str, usize)> {
+    let rest = s.strip_prefix("{{")?;
+    let end = rest.find("}}")?;
+    Some((rest[..end].trim(), 2 + end + 2))
+}
+
+/// `{{ "/p" | relative_url }}` (or `absolute_url`, single or double quotes): the quoted path.
+fn liquid_filter_path(s: &str) -> Option<(String, usize)> {
+    let rest = s.strip_prefix("{{")?;
+    let end = rest.find("}}")?;
+    let expr = rest[..end].trim();
+    let (lit, filter) = expr.split_once('|')?;
+    let filter = filter.trim();
+    if filter != "relative_url" && filter != "absolute_url" {
+        return None;
+    }
+    let lit = lit.trim();
+    let quoted = (lit.len() >= 2)
+        && ((lit.starts_with('"') && lit.ends_with('"'))
+            || (lit.starts_with('\'') && lit.ends_with('\'')));
+    if !quoted {
+        return None;
+    }
+    Some((lit[1..lit.len() - 1].to_string(), 2 + end + 2))
+}
+
+fn has_scheme(s: &str) -> bool {
+    let Some(colon) = s.find(':') else {
+        return false;
+    };
+    let scheme = &s[..colon];
+    !scheme.is_empty()
+        && scheme.as_bytes()[0].is_ascii_alphabetic()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+}
+
+/// Classify a URL as written and strip its Liquid base, query and fragment. No I/O.
+pub fn url_path(url: &str) -> UrlPath {
+    let url = url.trim();
+    let (path, rooted) = if let Some((p, len)) = liquid_filter_path(url) {
+        (format!("{p}{}", &url[len..]), true)
+    } else {
+        let base = liquid_base_len(url);
+        (url[base..].to_string(), base > 0)
+    };
+    if path.contains("{{") || path.contains("{%") {
+        return UrlPath::Unresolved;
+    }
+    if path.starts_with("//") || path.starts_with("\\\\") || has_scheme(&path) {
+        return UrlPath::External;
+    }
+    let cut = path.find(['?', '#']).unwrap_or(path.len());
+    let path = path[..cut].to_string();
+    if rooted || path.starts_with('/') || path.starts_with('\\') {
+        UrlPath::Root(path)
+    } else {
+        UrlPath::Relative(path)
+    }
+}
+
+/// Join `path` (URL form, percent-encoded) onto `base` segments, lexically.
+///
+/// Decodes once, treats `\` as `/` as browsers do, and answers `None` when the result would climb
+/// above the site root or contains a NUL.
+pub fn join_lexically(base: &[String], path: &str) -> Option<Vec<String>> {
+    let decoded = percent_decode_str(path).decode_utf8_lossy();
+    if decoded.contains('\0') {
+        return None;
+    }
+    let mut segs: Vec<String> = base.to_vec();
+    for seg in decoded.split(['/', '\\']) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segs.pop()?;
+            }
+            s => segs.push(s.to_string()),
+        }
+    }
+    Some(segs)
+}
+
+/// Resolves URLs of one site.
+#[derive(Clone, Debug)]
+pub struct Resolver {
+    root: PathBuf,
+    canonical_root: PathBuf,
+    baseurl: String,
+}
+
+impl Resolver {
+    /// A resolver for the site at `root`, whose `_config.yml` says `baseurl`.
+    pub fn new(root: &Path, baseurl: &str) -> std::io::Result<Self> {
+        Ok(Resolver {
+            root: root.to_path_buf(),
+            canonical_root: root.canonicalize()?,
+            baseurl: baseurl.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// Resolve `url`, written in the post at site-relative `post` (or in the front matter, which
+    /// Jekyll themes resolve against the site root, when `from_root`).
+    pub fn resolve(&self, url: &str, post: &str, from_root: bool) -> Resolution {
+        if url.trim().is_empty() {
+            return Resolution::status(Status::Missing);
+        }
+        let (path, rooted) = match url_path(url) {
+            UrlPath::External => return Resolution::status(Status::External),
+            UrlPath::Unresolved => return Resolution::status(Status::Unresolved),
+            UrlPath::Root(p) => (p, true),
+            UrlPath::Relative(p) => (p, from_root),
+        };
+        let base: Vec<String> = if rooted {
+            Vec::new()
+        } else {
+            let mut segs: Vec<String> = post.split('/').map(str::to_string).collect();
+            segs.pop();
+            segs
+        };
+        let Some(segs) = join_lexically(&base, &path) else {
+            return Resolution::status(Status::Outside);
+        };
+        let mut res = self.locate(&segs);
+        // A root-relative path that already carries the baseurl (`/blog/postimg/x.png`) still
+        // names a file of this site.
+        if res.status == Status::Missing && rooted && !self.baseurl.is_empty() {
+            let prefix: Vec<&str> = self.baseurl.split('/').filter(|s| !s.is_empty()).collect();
+            if segs.len() > prefix.len() && segs.iter().zip(&prefix).all(|(a, b)| a == b) {
+                let other = self.locate(&segs[prefix.len()..]);
+                if other.status != Status::Missing {
+                    res = other;
+                }
+            }
+        }
+        // `/etc/passwd` is a root-relative URL, but if the author meant a host path, say so
+        // rather than "missing" (only stat'ed, never opened).
+        if res.status == Status::Missing && rooted && Path::new(path.as_str()).is_absolute() {
+            let host = PathBuf::from(percent_decode_str(&path).decode_utf8_lossy().as_ref());
+            if !host.starts_with(&self.root) && std::fs::symlink_metadata(&host).is_ok() {
+                res.status = Status::Outside;
+            }
+        }
+        res
+    }
+
+    /// Look up site-relative segments on disk.
+    fn locate(&self, segs: &[String]) -> Resolution {
+        let rel = segs.join("/");
+        let mut path = self.root.clone();
+        for s in segs {
+            path.push(s);
+        }
+        let with_source = |status| Resolution {
+            status,
+            source: Some(rel.clone()),
+            format: None,
+            extension_mismatch: false,
+        };
+        if std::fs::symlink_metadata(&path).is_err() {
+            return with_source(Status::Missing);
+        }
+        let canonical = match path.canonicalize() {
+            Ok(c) => c,
+            // A dangling symlink: it points somewhere that does not exist.
+            Err(_) => return with_source(Status::Missing),
+        };
+        if !canonical.starts_with(&self.canonical_root) {
+            return with_source(Status::Outside);
+        }
+        // Only regular files are opened: a FIFO would block, a device would never end.
+        match std::fs::metadata(&canonical) {
+            Ok(m) if m.is_file() => {}
+            _ => return with_source(Status::NotImage),
+        }
+        let mut head = [0u8; SNIFF_LEN];
+        let n = match File::open(&canonical).and_then(|mut f| read_up_to(&mut f, &mut head)) {
+            Ok(n) => n,
+            Err(_) => return with_source(Status::NotImage),
+        };
+        let mut res = with_source(Status::NotImage);
+        if let Some(format) = sniff(&head[..n]) {
+            res.status = if format.is_supported() {
+                Status::Ok
+            } else {
+                Status::Unsupported
+            };
+            res.format = Some(format);
+            let ext = Path::new(&rel)
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            res.extension_mismatch = !ext.is_empty() && !format.matches_extension(&ext);
+        }
+        res
+    }
+
+    /// The absolute path of a site-relative source.
+    pub fn abs(&self, rel: &str) -> PathBuf {
+        let mut p = self.root.clone();
+        for s in rel.split('/') {
+            p.push(s);
+        }
+        p
+    }
+}
+
+fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn liquid_bases_are_stripped() {
+        assert_eq!(url_path("{{site.baseurl}}/p/a.png"), UrlPath::Root("/p/a.png".into()));
+        assert_eq!(url_path("{{ site.baseurl }}/p/a.png"), UrlPath::Root("/p/a.png".into()));
+        assert_eq!(
+            url_path("{{ site.url }}{{ site.baseurl }}/p/a.png"),
+            UrlPath::Root("/p/a.png".into())
+        );
+        assert_eq!(url_path("{{ \"/p/a.png\" | relative_url }}"), UrlPath::Root("/p/a.png".into()));
+        assert_eq!(url_path("{{ '/p/a.png' | absolute_url }}"), UrlPath::Root("/p/a.png".into()));
+        assert_eq!(url_path("{{ page.image }}"), UrlPath::Unresolved);
+        assert_eq!(url_path("{{site.baseurl}}/{{ page.x }}"), UrlPath::Unresolved);
+    }
+
+    #[test]
+    fn query_and_fragment_are_dropped() {
+        assert_eq!(url_path("/a.png?wx_fmt=png#x"), UrlPath::Root("/a.png".into()));
+        assert_eq!(url_path("../a.png#center"), UrlPath::Relative("../a.png".into()));
+    }
+
+    #[test]
+    fn remote_and_non_file_urls_are_external() {
+        for u in [
+            "http://x/a.png",
+            "https://x/a.png",
+            "//cdn/a.png",
+            "data:image/gif;base64,AA",
+            "file:///etc/passwd",
+            "mailto:a@b",
+            "HTTPS://X/A.PNG",
+        ] {
+            assert_eq!(url_path(u), UrlPath::External, "{u}");
+        }
+    }
+
+    #[test]
+    fn lexical_join_refuses_to_climb_out() {
+        let base = vec!["_posts".to_string()];
+        assert_eq!(join_lexically(&base, "../postimg/a.png"), Some(vec!["postimg".into(), "a.png".into()]));
+        assert_eq!(join_lexically(&base, "../../etc/passwd"), None);
+        assert_eq!(join_lexically(&[], "%2e%2e/x"), None);
+        assert_eq!(join_lexically(&[], "..%2fx"), None);
+        assert_eq!(join_lexically(&[], "..\\..\\x"), None);
+        assert_eq!(join_lexically(&[], "a%00.png"), None);
+        assert_eq!(join_lexically(&[], "./././a%20b.png"), Some(vec!["a b.png".into()]));
+    }
+
+    fn site() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("postimg")).unwrap();
+        std::fs::create_dir_all(r.join("_posts")).unwrap();
+        std::fs::write(r.join("postimg/a.png"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+        std::fs::write(r.join("postimg/liar.jpeg"), b"GIF89a\x01\0\x01\0").unwrap();
+        std::fs::write(r.join("postimg/text.png"), b"hello").unwrap();
+        std::fs::write(r.join("postimg/pic.webp"), b"RIFF\0\0\0\0WEBPVP8 ").unwrap();
+        std::fs::create_dir_all(r.join("postimg/dir.png")).unwrap();
+        std::fs::write(r.join("postimg/café menu.png"), b"\x89PNG\r\n\x1a\n").unwrap();
+        d
+    }
+
+    #[test]
+    fn resolves_each_status() {
+        let d = site();
+        let r = Resolver::new(d.path(), "/blog").unwrap();
+        let p = "_posts/x.md";
+        let st = |u: &str| r.resolve(u, p, false).status;
+        assert_eq!(st("{{site.baseurl}}/postimg/a.png"), Status::Ok);
+        assert_eq!(st("../postimg/a.png"), Status::Ok);
+        assert_eq!(st("/blog/postimg/a.png"), Status::Ok);
+        assert_eq!(st("/postimg/caf%C3%A9%20menu.png"), Status::Ok);
+        assert_eq!(st("/postimg/nope.png"), Status::Missing);
+        assert_eq!(st("../../etc/passwd"), Status::Outside);
+        assert_eq!(st("/etc/passwd"), Status::Outside);
+        assert_eq!(st("https://x/a.png"), Status::External);
+        assert_eq!(st("/postimg/text.png"), Status::NotImage);
+        assert_eq!(st("/postimg/dir.png"), Status::NotImage);
+        assert_eq!(st("/postimg/pic.webp"), Status::Unsupported);
+        assert_eq!(st("{{ page.x }}"), Status::Unresolved);
+        let liar = r.resolve("/postimg/liar.jpeg", p, false);
+        assert_eq!(liar.format, Some(Format::Gif));
+        assert!(liar.extension_mismatch);
+        assert_eq!(liar.source.as_deref(), Some("postimg/liar.jpeg"));
+    }
+
+    #[test]
+    fn front_matter_paths_resolve_from_the_root() {
+        let d = site();
+        let r = Resolver::new(d.path(), "").unwrap();
+        assert_eq!(r.resolve("postimg/a.png", "_posts/x.md", true).status, Status::Ok);
+        assert_eq!(r.resolve("postimg/a.png", "_posts/x.md", false).status, Status::Missing);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_pointing_out_are_outside_and_never_opened() {
+        let d = site();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.png"), b"\x89PNG\r\n\x1a\n").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret.png"), d.path().join("postimg/evil.png"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("linkdir")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", d.path().join("postimg/passwd.jpeg")).unwrap();
+        let r = Resolver::new(d.path(), "").unwrap();
+        for u in ["/postimg/evil.png", "/linkdir/secret.png", "/postimg/passwd.jpeg"] {
+            let res = r.resolve(u, "_posts/x.md", false);
+            assert_eq!(res.status, Status::Outside, "{u}");
+            assert_eq!(res.format, None, "{u} must not have been read");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_not_an_image_and_does_not_block() {
+        let d = site();
+        let fifo = d.path().join("postimg/fifo.png");
+        let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        let rc = unsafe { libc_mkfifo(c.as_ptr(), 0o644) };
+        assert_eq!(rc, 0);
+        let r = Resolver::new(d.path(), "").unwrap();
+        assert_eq!(r.resolve("/postimg/fifo.png", "a.md", false).status, Status::NotImage);
+    }
+
+    #[cfg(unix)]
+    extern "C" {
+        #[link_name = "mkfifo"]
+        fn libc_mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;
+    }
+}

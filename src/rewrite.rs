@@ -1,0 +1,456 @@
+//! Rewrite: turn an image reference into responsive `<picture>` markup and splice it into the
+//! post, changing no byte outside the image spans.
+//!
+//! In: the author's text, its [`ImageRef`]s and, for each, the variants to offer. Out: the new
+//! text. The markup is built as data ([`Picture`]) and then serialised on one line, wrapped in a
+//! `<span>` that keeps it inline for kramdown (a line that *begins* with `<picture>` would start
+//! an HTML block and split the paragraph) and that records the original text for `restore`.
+
+use std::ops::Range;
+
+use crate::encode::OutFormat;
+use crate::marker;
+use crate::resolve::liquid_base_len;
+use crate::scan::{ImageRef, RefKind};
+
+/// One variant as the markup names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VariantLink {
+    /// File name inside the variant folder.
+    pub file_name: String,
+    /// Pixel width.
+    pub width: u32,
+    /// Pixel height.
+    pub height: u32,
+    /// Format.
+    pub format: OutFormat,
+}
+
+/// Everything the generated element says, before serialisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Picture {
+    /// WebP candidates, ascending width: (url, width).
+    pub webp: Vec<(String, u32)>,
+    /// Fallback candidates, ascending width.
+    pub fallback: Vec<(String, u32)>,
+    /// `sizes`.
+    pub sizes: String,
+    /// Attributes of the `<img>`, in order, values unescaped.
+    pub img_attrs: Vec<(String, Option<String>)>,
+    /// The author's original text.
+    pub original: String,
+}
+
+impl Picture {
+    /// Serialise on one line. Every value is double-quoted and escaped: kramdown turns an `<img>`
+    /// with an unquoted attribute into visible text.
+    pub fn to_html(&self) -> String {
+        let mut s = String::with_capacity(512);
+        s.push_str(marker::OPEN);
+        s.push_str(&marker::escape_attr(&self.original));
+        s.push_str("\"><picture>");
+        if !self.webp.is_empty() {
+            s.push_str("<source type=\"image/webp\" srcset=\"");
+            s.push_str(&marker::escape_attr(&srcset(&self.webp)));
+            s.push_str("\" sizes=\"");
+            s.push_str(&marker::escape_attr(&self.sizes));
+            s.push_str("\">");
+        }
+        s.push_str("<img");
+        for (name, value) in &self.img_attrs {
+            s.push(' ');
+            s.push_str(name);
+            if let Some(v) = value {
+                s.push_str("=\"");
+                s.push_str(&marker::escape_attr(v));
+                s.push('"');
+            }
+        }
+        s.push('>');
+        s.push_str(marker::CLOSE);
+        s
+    }
+}
+
+fn srcset(c: &[(String, u32)]) -> String {
+    c.iter()
+        .map(|(u, w)| format!("{u} {w}w"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Percent-encode a URL path for use in `src`/`srcset`: spaces, commas, quotes, angle brackets,
+/// control and non-ASCII characters are encoded; existing `%XX` escapes and Liquid `{{ … }}`
+/// are left as written.
+pub fn encode_url_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while !rest.is_empty() {
+        if rest.starts_with("{{") {
+            if let Some(end) = rest.find("}}") {
+                out.push_str(&rest[..end + 2]);
+                rest = &rest[end + 2..];
+                continue;
+            }
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        let keep = c.is_ascii_alphanumeric() || "/-._~!$&'()*+;=:@%".contains(c);
+        if keep {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// The URL of a variant, in the reference's own base form: only the last path segment of the
+/// reference is replaced by `<variant_dir>/<file_name>`, so `{{site.baseurl}}`, root-relative
+/// and document-relative references keep working. Query and fragment are dropped.
+pub fn variant_url(ref_url: &str, variant_dir: &str, file_name: &str) -> String {
+    let url = ref_url.trim();
+    // `{{ "/p/a.png" | relative_url }}`: the path lives inside the quotes.
+    if url.starts_with("{{") && url.contains('|') {
+        if let (Some(q1), Some(end)) = (url.find(['"', '\'']), url.find("}}")) {
+            let quote = &url[q1..q1 + 1];
+            if let Some(q2) = url[q1 + 1..end].find(quote) {
+                let inner = &url[q1 + 1..q1 + 1 + q2];
+                let replaced = variant_url(inner, variant_dir, file_name);
+                return format!("{}{}{}", &url[..q1 + 1], replaced, &url[q1 + 1 + q2..end + 2]);
+            }
+        }
+    }
+    let base_len = liquid_base_len(url);
+    let (base, path) = url.split_at(base_len);
+    let cut = path.find(['?', '#']).unwrap_or(path.len());
+    let path = &path[..cut];
+    let prefix = match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => "",
+    };
+    format!(
+        "{base}{}{}/{}",
+        encode_url_path(prefix),
+        encode_url_path(variant_dir),
+        encode_url_path(file_name)
+    )
+}
+
+/// Attributes from a kramdown IAL body (`.a #b key="v" key='v' key=v`). `None` when it holds
+/// something postpix can't carry over (an ALD reference), so the image is left alone.
+pub fn parse_ial(ial: &str) -> Option<Vec<(String, String)>> {
+    let mut classes: Vec<String> = Vec::new();
+    let mut attrs: Vec<(String, String)> = Vec::new();
+    let b = ial.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            c if c.is_ascii_whitespace() => i += 1,
+            b'.' | b'#' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && !b[j].is_ascii_whitespace() {
+                    j += 1;
+                }
+                let v = ial[start..j].to_string();
+                if b[i] == b'.' {
+                    classes.push(v);
+                } else {
+                    attrs.push(("id".into(), v));
+                }
+                i = j;
+            }
+            _ => {
+                let start = i;
+                while i < b.len() && b[i] != b'=' && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                if i >= b.len() || b[i] != b'=' {
+                    return None;
+                }
+                let name = ial[start..i].to_ascii_lowercase();
+                i += 1;
+                let value = if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                    let q = b[i];
+                    let vs = i + 1;
+                    let mut j = vs;
+                    while j < b.len() && b[j] != q {
+                        if b[j] == b'\\' {
+                            j += 1;
+                        }
+                        j += 1;
+                    }
+                    let v = ial[vs..j.min(b.len())].replace("\\\"", "\"").replace("\\'", "'");
+                    i = j + 1;
+                    v
+                } else {
+                    let vs = i;
+                    while i < b.len() && !b[i].is_ascii_whitespace() {
+                        i += 1;
+                    }
+                    ial[vs..i].to_string()
+                };
+                if name.is_empty() {
+                    return None;
+                }
+                attrs.push((name, value));
+            }
+        }
+    }
+    if !classes.is_empty() {
+        attrs.insert(0, ("class".into(), classes.join(" ")));
+    }
+    Some(attrs)
+}
+
+/// Why a reference was left as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Its IAL can't be carried over.
+    Ial,
+    /// Front matter is never rewritten.
+    FrontMatter,
+    /// No variants to offer.
+    NoVariants,
+}
+
+/// Build the element for one reference. `original` is the exact text of `r.span`.
+pub fn picture(
+    r: &ImageRef,
+    original: &str,
+    variants: &[VariantLink],
+    variant_dir: &str,
+    sizes: &str,
+    eager: bool,
+) -> Result<Picture, Skip> {
+    if r.kind == RefKind::FrontMatter {
+        return Err(Skip::FrontMatter);
+    }
+    let mut webp: Vec<&VariantLink> = variants
+        .iter()
+        .filter(|v| v.format == OutFormat::Webp)
+        .collect();
+    let mut fallback: Vec<&VariantLink> = variants
+        .iter()
+        .filter(|v| v.format != OutFormat::Webp)
+        .collect();
+    webp.sort_by_key(|v| v.width);
+    fallback.sort_by_key(|v| v.width);
+    let Some(top) = fallback.last().copied() else {
+        return Err(Skip::NoVariants);
+    };
+    let url = |v: &VariantLink| variant_url(&r.url, variant_dir, &v.file_name);
+    let ial = match &r.ial {
+        Some(text) => parse_ial(text).ok_or(Skip::Ial)?,
+        None => Vec::new(),
+    };
+
+    // The author's own attributes win: a raw <img> keeps its class, style, width…; an IAL
+    // applies on top. Ours fill in what they don't say.
+    let mut own: Vec<(String, Option<String>)> = Vec::new();
+    if r.kind == RefKind::Html {
+        for (k, v) in &r.attrs {
+            if !matches!(k.as_str(), "src" | "srcset" | "sizes") {
+                own.push((k.clone(), v.clone()));
+            }
+        }
+    } else {
+        own.push(("alt".into(), Some(r.alt.clone())));
+        if let Some(t) = &r.title {
+            own.push(("title".into(), Some(t.clone())));
+        }
+    }
+    for (k, v) in ial {
+        match own.iter_mut().find(|(n, _)| *n == k) {
+            Some(slot) if k == "class" => {
+                let old = slot.1.clone().unwrap_or_default();
+                slot.1 = Some(if old.is_empty() { v } else { format!("{old} {v}") });
+            }
+            Some(slot) => slot.1 = Some(v),
+            None => own.push((k, Some(v))),
+        }
+    }
+    let has = |own: &[(String, Option<String>)], n: &str| own.iter().any(|(k, _)| k == n);
+
+    let mut img: Vec<(String, Option<String>)> = vec![("src".into(), Some(url(top)))];
+    if fallback.len() > 1 {
+        let set: Vec<(String, u32)> = fallback.iter().map(|v| (url(v), v.width)).collect();
+        img.push(("srcset".into(), Some(srcset(&set))));
+        img.push(("sizes".into(), Some(sizes.to_string())));
+    }
+    // The author's explicit size wins; adding ours beside only one of theirs would distort.
+    if !has(&own, "width") && !has(&own, "height") {
+        img.push(("width".into(), Some(top.width.to_string())));
+        img.push(("height".into(), Some(top.height.to_string())));
+    }
+    if !has(&own, "alt") {
+        img.push(("alt".into(), Some(String::new())));
+    }
+    img.extend(own.iter().cloned());
+    if !has(&own, "loading") {
+        img.push((
+            "loading".into(),
+            Some(if eager { "eager" } else { "lazy" }.into()),
+        ));
+    }
+    if eager && !has(&own, "fetchpriority") {
+        img.push(("fetchpriority".into(), Some("high".into())));
+    }
+    if !has(&own, "decoding") {
+        img.push(("decoding".into(), Some("async".into())));
+    }
+    Ok(Picture {
+        webp: webp.iter().map(|v| (url(v), v.width)).collect(),
+        fallback: fallback.iter().map(|v| (url(v), v.width)).collect(),
+        sizes: sizes.to_string(),
+        img_attrs: img,
+        original: original.to_string(),
+    })
+}
+
+/// Replace `edits` (non-overlapping spans) in `text`; every other byte is copied as it is.
+pub fn splice(text: &str, edits: &[(Range<usize>, String)]) -> String {
+    let mut sorted: Vec<&(Range<usize>, String)> = edits.iter().collect();
+    sorted.sort_by_key(|(r, _)| r.start);
+    let mut out = String::with_capacity(text.len() + edits.len() * 400);
+    let mut last = 0;
+    for (r, s) in sorted {
+        if r.start < last || r.end > text.len() {
+            continue; // overlapping or out of range: never mangle, skip
+        }
+        out.push_str(&text[last..r.start]);
+        out.push_str(s);
+        last = r.end;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md_ref(url: &str) -> ImageRef {
+        ImageRef {
+            kind: RefKind::Markdown,
+            span: 0..0,
+            line: 1,
+            url: url.into(),
+            alt: "A \"quoted\" <alt> & more".into(),
+            title: None,
+            ial: None,
+            attrs: vec![],
+            in_link: false,
+            in_table: false,
+            key: None,
+        }
+    }
+
+    fn variants() -> Vec<VariantLink> {
+        let v = |w, h, f: OutFormat| VariantLink {
+            file_name: format!("a-{w}.12345678.{}", f.extension()),
+            width: w,
+            height: h,
+            format: f,
+        };
+        vec![
+            v(480, 320, OutFormat::Webp),
+            v(480, 320, OutFormat::Jpeg),
+            v(960, 640, OutFormat::Webp),
+            v(960, 640, OutFormat::Jpeg),
+        ]
+    }
+
+    #[test]
+    fn variant_urls_keep_the_base_form() {
+        let f = "a-480.1.webp";
+        assert_eq!(variant_url("{{site.baseurl}}/postimg/a.jpg", "r", f), "{{site.baseurl}}/postimg/r/a-480.1.webp");
+        assert_eq!(variant_url("{{ site.baseurl }}/postimg/a.jpg?x=1#y", "r", f), "{{ site.baseurl }}/postimg/r/a-480.1.webp");
+        assert_eq!(variant_url("/postimg/a.jpg", "r", f), "/postimg/r/a-480.1.webp");
+        assert_eq!(variant_url("../postimg/a.jpg", "r", f), "../postimg/r/a-480.1.webp");
+        assert_eq!(variant_url("a.jpg", "r", f), "r/a-480.1.webp");
+        assert_eq!(variant_url("/post img/a,b.jpg", "r", f), "/post%20img/r/a-480.1.webp");
+        assert_eq!(
+            variant_url("{{ '/p/a.png' | relative_url }}", "r", f),
+            "{{ '/p/r/a-480.1.webp' | relative_url }}"
+        );
+    }
+
+    #[test]
+    fn url_encoding_protects_srcset() {
+        assert_eq!(encode_url_path("/a b,c/é/%20/"), "/a%20b%2Cc/%C3%A9/%20/");
+        assert_eq!(encode_url_path("{{ site.baseurl }}/x"), "{{ site.baseurl }}/x");
+    }
+
+    #[test]
+    fn markup_is_one_line_quoted_and_escaped() {
+        let r = md_ref("{{site.baseurl}}/postimg/a.jpg");
+        let p = picture(&r, "![x](y)\r\n", &variants(), "responsive", "S", false).unwrap();
+        let html = p.to_html();
+        assert!(!html.contains('\n') && !html.contains('\r'));
+        assert!(html.starts_with(marker::OPEN));
+        assert!(html.contains("<source type=\"image/webp\" srcset=\"{{site.baseurl}}/postimg/responsive/a-480.12345678.webp 480w, {{site.baseurl}}/postimg/responsive/a-960.12345678.webp 960w\" sizes=\"S\">"));
+        assert!(html.contains("<img src=\"{{site.baseurl}}/postimg/responsive/a-960.12345678.jpg\""));
+        assert!(html.contains("width=\"960\" height=\"640\""));
+        assert!(html.contains("alt=\"A &quot;quoted&quot; &lt;alt&gt; &amp; more\""));
+        assert!(html.contains("loading=\"lazy\" decoding=\"async\""));
+        assert_eq!(marker::restore(&html), "![x](y)\r\n");
+    }
+
+    #[test]
+    fn first_image_is_eager_with_high_priority() {
+        let r = md_ref("/a.jpg");
+        let html = picture(&r, "o", &variants(), "r", "S", true).unwrap().to_html();
+        assert!(html.contains("loading=\"eager\" fetchpriority=\"high\""));
+    }
+
+    #[test]
+    fn raw_img_keeps_its_attributes_and_its_size() {
+        let mut r = md_ref("/a.png");
+        r.kind = RefKind::Html;
+        r.attrs = vec![
+            ("alt".into(), Some("x".into())),
+            ("src".into(), Some("/a.png".into())),
+            ("width".into(), Some("256".into())),
+            ("class".into(), Some("wide".into())),
+            ("loading".into(), Some("eager".into())),
+        ];
+        let html = picture(&r, "o", &variants(), "r", "S", false).unwrap().to_html();
+        assert!(html.contains("width=\"256\""));
+        assert!(!html.contains("height="));
+        assert!(html.contains("class=\"wide\""));
+        assert!(html.contains("loading=\"eager\""));
+        assert!(!html.contains("loading=\"lazy\""));
+    }
+
+    #[test]
+    fn ial_attributes_land_on_the_img() {
+        let mut r = md_ref("/a.png");
+        r.ial = Some(".center .shadow #hero width=\"300\"".into());
+        let html = picture(&r, "o", &variants(), "r", "S", false).unwrap().to_html();
+        assert!(html.contains("class=\"center shadow\""));
+        assert!(html.contains("id=\"hero\""));
+        assert!(html.contains("width=\"300\""));
+        assert!(!html.contains("height=\"640\""));
+        r.ial = Some("refname".into());
+        assert_eq!(picture(&r, "o", &variants(), "r", "S", false), Err(Skip::Ial));
+    }
+
+    #[test]
+    fn title_is_kept() {
+        let mut r = md_ref("/a.png");
+        r.title = Some("T \"1\"".into());
+        let html = picture(&r, "o", &variants(), "r", "S", false).unwrap().to_html();
+        assert!(html.contains("title=\"T &quot;1&quot;\""));
+    }
+
+    #[test]
+    fn splice_changes_only_the_spans() {
+        let t = "ab CD ef GH ij";
+        assert_eq!(splice(t, &[(9..11, "x".into()), (3..5, "yy".into())]), "ab yy ef x ij");
+    }
+}
