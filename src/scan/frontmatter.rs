@@ -56,7 +56,7 @@ fn block(text: &str) -> Option<(Range<usize>, usize)> {
     for (line, _) in lines {
         let fence = trim_end(&text[line.clone()]);
         if fence == "---" || fence == "..." {
-            return Some((body_start..line.start, line.end));
+            return Some((body_start..line.start, line.start + fence.len()));
         }
     }
     None

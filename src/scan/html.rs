@@ -1,7 +1,9 @@
 //! HTML: find the `<img>` tags in the raw HTML of a post.
 //!
-//! In: the post and the byte ranges that the Markdown parser reported as raw HTML (block or
-//! inline), in source order. Out: one [`RefKind::Html`] ref per `<img>` that a rewrite may turn
+//! In: the post, its masked copy (same length, Liquid without blanks, see `markdown::mask`) and
+//! the byte ranges that the Markdown parser reported as raw HTML (block or inline), in source
+//! order. Tags are read from the masked copy, so `src={{ site.baseurl }}/x.png` stays one value
+//! as it is for kramdown after Liquid, and every value is then sliced from the original. Out: one [`RefKind::Html`] ref per `<img>` that a rewrite may turn
 //! into responsive markup. A small hand-written tokenizer is enough here: we only need tag names,
 //! attributes and the few constructs (comments, `<script>`, `<style>`, `<picture>`, `<a>`) that
 //! change whether an `<img>` counts.
@@ -156,20 +158,47 @@ struct State {
     anchor_depth: usize,
 }
 
-/// Every `<img>` worth rewriting in `segments`, in source order.
-pub(super) fn find_imgs(text: &str, segments: &[Segment]) -> Vec<ImageRef> {
+/// The post and its masked copy, of the same length.
+struct Texts<'a> {
+    text: &'a str,
+    masked: &'a str,
+}
+
+impl Texts<'_> {
+    /// The original text behind a slice of the masked copy.
+    fn original(&self, s: &str) -> String {
+        let start = (s.as_ptr() as usize).wrapping_sub(self.masked.as_ptr() as usize);
+        start
+            .checked_add(s.len())
+            .filter(|&end| end <= self.masked.len())
+            .and_then(|end| self.text.get(start..end))
+            .unwrap_or(s)
+            .to_owned()
+    }
+}
+
+/// Every `<img>` worth rewriting in `segments`, in source order. `masked` must have the same
+/// length as `text` (pass `text` twice when nothing is masked).
+pub(super) fn find_imgs(text: &str, masked: &str, segments: &[Segment]) -> Vec<ImageRef> {
+    let texts = Texts { text, masked };
     let mut state = State::default();
     let mut refs = Vec::new();
     for seg in segments {
-        let Some(s) = text.get(seg.range.clone()) else {
+        let Some(s) = masked.get(seg.range.clone()) else {
             continue;
         };
-        scan_segment(text, s, seg, &mut state, &mut refs);
+        scan_segment(&texts, s, seg, &mut state, &mut refs);
     }
     refs
 }
 
-fn scan_segment(text: &str, s: &str, seg: &Segment, st: &mut State, refs: &mut Vec<ImageRef>) {
+fn scan_segment(
+    texts: &Texts<'_>,
+    s: &str,
+    seg: &Segment,
+    st: &mut State,
+    refs: &mut Vec<ImageRef>,
+) {
     // ASCII lower-casing keeps byte offsets, so searches in `lower` index `s` directly.
     let lower = s.to_ascii_lowercase();
     let mut i = 0;
@@ -222,8 +251,8 @@ fn scan_segment(text: &str, s: &str, seg: &Segment, st: &mut State, refs: &mut V
             ("img", false) if st.picture_depth == 0 => {
                 let start = seg.range.start + j;
                 let span = start..seg.range.start + tag.end;
-                if let Some(r) = img_ref(text, span, &tag, seg.in_link || st.anchor_depth > 0, seg)
-                {
+                let in_link = seg.in_link || st.anchor_depth > 0;
+                if let Some(r) = img_ref(texts, span, &tag, in_link, seg) {
                     refs.push(r);
                 }
             }
@@ -233,29 +262,30 @@ fn scan_segment(text: &str, s: &str, seg: &Segment, st: &mut State, refs: &mut V
 }
 
 fn img_ref(
-    text: &str,
+    texts: &Texts<'_>,
     span: Range<usize>,
     tag: &HtmlTag<'_>,
     in_link: bool,
     seg: &Segment,
 ) -> Option<ImageRef> {
-    let src = tag.attr("src")?;
+    let src = texts.original(tag.attr("src")?);
     // An <img> with srcset is already responsive: rewriting it would fight the author.
     if src.trim().is_empty() || tag.has_attr("srcset") {
         return None;
     }
+    let decoded = |v: &str| decode_entities(&texts.original(v));
     Some(ImageRef {
         kind: RefKind::Html,
-        line: line_of(text, span.start),
+        line: line_of(texts.text, span.start),
         span,
-        url: src.to_owned(),
-        alt: tag.attr("alt").map(decode_entities).unwrap_or_default(),
-        title: tag.attr("title").map(decode_entities),
+        url: src,
+        alt: tag.attr("alt").map(decoded).unwrap_or_default(),
+        title: tag.attr("title").map(decoded),
         ial: None,
         attrs: tag
             .attrs
             .iter()
-            .map(|(n, v)| (n.clone(), v.map(decode_entities)))
+            .map(|(n, v)| (n.clone(), v.map(decoded)))
             .collect(),
         in_link,
         in_table: seg.in_table,
@@ -311,14 +341,12 @@ mod tests {
     use super::*;
 
     fn whole(text: &str) -> Vec<ImageRef> {
-        find_imgs(
-            text,
-            &[Segment {
-                range: 0..text.len(),
-                in_link: false,
-                in_table: false,
-            }],
-        )
+        let seg = Segment {
+            range: 0..text.len(),
+            in_link: false,
+            in_table: false,
+        };
+        find_imgs(text, text, &[seg])
     }
 
     #[test]
@@ -402,7 +430,7 @@ mod tests {
                 in_table: true,
             },
         ];
-        let refs = find_imgs(text, &segs);
+        let refs = find_imgs(text, text, &segs);
         let got: Vec<_> = refs
             .iter()
             .map(|r| (r.url.as_str(), r.in_link, r.in_table))

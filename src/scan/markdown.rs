@@ -151,7 +151,7 @@ impl Finder<'_> {
         if let Some(r) = run.take() {
             refs.extend(self.fallback(r, links > 0, tables > 0));
         }
-        refs.extend(html::find_imgs(self.text, &segments));
+        refs.extend(html::find_imgs(self.text, self.masked, &segments));
         refs
     }
 
@@ -174,6 +174,15 @@ impl Finder<'_> {
         (end <= self.masked.len()).then_some(start..end)
     }
 
+    /// The original text at `rel` (relative to `base`), a range found by reading the masked copy
+    /// (where Liquid has no blanks to stop a destination early).
+    fn unmasked(&self, base: usize, rel: Option<Range<usize>>) -> Option<String> {
+        let rel = rel?;
+        self.text
+            .get(base + rel.start..base + rel.end)
+            .map(str::to_owned)
+    }
+
     fn start_image(
         &self,
         link_type: LinkType,
@@ -187,17 +196,20 @@ impl Finder<'_> {
             LinkType::Inline => {
                 let url = match self.borrowed_range(dest) {
                     Some(r) => self.text.get(r).map(str::to_owned),
-                    None => inline_destination(self.text.get(range.clone())?),
+                    None => self.unmasked(
+                        range.start,
+                        inline_destination(self.masked.get(range.clone())?),
+                    ),
                 };
                 (RefKind::Markdown, url?)
             }
             LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut => {
                 let url = match self.borrowed_range(dest) {
                     Some(r) => self.text.get(r).map(str::to_owned),
-                    None => defs
-                        .get(id)
-                        .and_then(|d| self.text.get(d.span.clone()))
-                        .and_then(definition_destination),
+                    None => defs.get(id).and_then(|d| {
+                        let rel = definition_destination(self.masked.get(d.span.clone())?);
+                        self.unmasked(d.span.start, rel)
+                    }),
                 };
                 (RefKind::Reference, url?)
             }
@@ -307,6 +319,9 @@ fn escaped(text: &str, at: usize) -> bool {
     before.iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
 }
 
+/// Longest description or destination the kramdown-only fallback looks at, in bytes.
+const FALLBACK_LIMIT: usize = 2048;
+
 /// An inline image as a lenient (kramdown-like) reader sees it.
 struct Inline<'s> {
     /// Offset of the `]` that ends the description.
@@ -324,11 +339,16 @@ fn parse_inline(s: &str, multiline: bool) -> Option<Inline<'_>> {
     if !s.starts_with("![") {
         return None;
     }
-    let alt_end = matching(b, 1, b'[', b']', multiline)?;
+    let limit = if multiline {
+        usize::MAX
+    } else {
+        FALLBACK_LIMIT
+    };
+    let alt_end = matching(b, 1, b'[', b']', multiline, limit)?;
     if b.get(alt_end + 1) != Some(&b'(') {
         return None;
     }
-    let close = matching(b, alt_end + 1, b'(', b')', multiline)?;
+    let close = matching(b, alt_end + 1, b'(', b')', multiline, limit)?;
     let inner = s[alt_end + 2..close].trim();
     let (url, title) = split_title(inner);
     let url = url.trim();
@@ -345,10 +365,15 @@ fn parse_inline(s: &str, multiline: bool) -> Option<Inline<'_>> {
 }
 
 /// Offset of the bracket closing the one at `open`, skipping backslash escapes.
-fn matching(b: &[u8], open: usize, o: u8, c: u8, multiline: bool) -> Option<usize> {
+/// Gives up after `limit` bytes, which keeps the one-line fallback linear on hostile input.
+fn matching(b: &[u8], open: usize, o: u8, c: u8, multiline: bool, limit: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut k = open;
+    let stop = open.saturating_add(limit);
     while let Some(&ch) = b.get(k) {
+        if k >= stop {
+            return None;
+        }
         match ch {
             b'\\' => k += 1,
             b'\n' | b'\r' if !multiline => return None,
@@ -383,38 +408,49 @@ fn split_title(inner: &str) -> (&str, Option<&str>) {
     (inner, None)
 }
 
-/// The destination of an inline image whose parsed URL is not a plain slice of the text
-/// (escapes or entities were decoded), read from the original bytes of its span.
-fn inline_destination(span: &str) -> Option<String> {
+/// Where the destination of an inline image sits in its span, read from the masked bytes when
+/// the parser's URL is not a plain slice of the text (escapes or entities were decoded).
+fn inline_destination(span: &str) -> Option<Range<usize>> {
     let b = span.as_bytes();
-    let alt_end = matching(b, 1, b'[', b']', true)?;
-    let rest = span.get(alt_end + 1..)?.strip_prefix('(')?;
-    Some(read_destination(rest).to_owned())
+    let alt_end = matching(b, 1, b'[', b']', true, usize::MAX)?;
+    if b.get(alt_end + 1) != Some(&b'(') {
+        return None;
+    }
+    Some(read_destination(span, alt_end + 2))
 }
 
-/// The destination of a `[label]: dest "title"` definition, from its original bytes.
-fn definition_destination(def: &str) -> Option<String> {
+/// Where the destination of a `[label]: dest "title"` definition sits in its text.
+fn definition_destination(def: &str) -> Option<Range<usize>> {
     let b = def.as_bytes();
     let open = def.find('[')?;
-    let close = matching(b, open, b'[', b']', true)?;
-    let rest = def.get(close + 1..)?.strip_prefix(':')?;
-    Some(read_destination(rest).to_owned())
+    let close = matching(b, open, b'[', b']', true, usize::MAX)?;
+    if b.get(close + 1) != Some(&b':') {
+        return None;
+    }
+    Some(read_destination(def, close + 2))
 }
 
-/// The destination at the start of `s` (after blanks): `<…>` without its brackets, or a bare
-/// run up to a blank or an unbalanced `)`.
-fn read_destination(s: &str) -> &str {
-    let s = s.trim_start();
-    if let Some(rest) = s.strip_prefix('<') {
-        let end = rest.find(['>', '\n']).unwrap_or(rest.len());
-        return &rest[..end];
-    }
+/// The destination starting at `s[from..]` (after blanks): `<…>` without its brackets, or a
+/// bare run up to a blank or an unbalanced `)`.
+fn read_destination(s: &str, from: usize) -> Range<usize> {
     let b = s.as_bytes();
+    let mut k = from;
+    while b.get(k).is_some_and(u8::is_ascii_whitespace) {
+        k += 1;
+    }
+    if b.get(k) == Some(&b'<') {
+        let start = k + 1;
+        let mut end = start;
+        while b.get(end).is_some_and(|&c| c != b'>' && c != b'\n') {
+            end += 1;
+        }
+        return start..end;
+    }
+    let start = k;
     let mut depth = 0usize;
-    let mut k = 0;
     while let Some(&ch) = b.get(k) {
         match ch {
-            b'\\' => k += 1,
+            b'\\' if b.get(k + 1).is_some_and(u8::is_ascii_punctuation) => k += 1,
             b' ' | b'\t' | b'\n' | b'\r' => break,
             b'(' => depth += 1,
             b')' if depth == 0 => break,
@@ -423,7 +459,7 @@ fn read_destination(s: &str) -> &str {
         }
         k += 1;
     }
-    s.get(..k.min(s.len())).unwrap_or(s)
+    start..k.min(s.len())
 }
 
 #[cfg(test)]

@@ -146,7 +146,7 @@ fn open_markdown_blocks(out: &mut [u8]) {
                     )
                 });
                 if !tag.closing && !tag.self_closing && wants_md {
-                    let open_end = at + tag.end;
+                    let open_end = tag.end;
                     // The last byte becomes a line break so content on the same line starts a
                     // fresh, unindented line instead of an indented code block.
                     blank(out, at..open_end);

@@ -197,7 +197,7 @@ fn html_block_and_inline_quotes_order_case_self_closing() {
             row(3, Html, "/b.gif", "B", "<IMG ALT='B' SRC='/b.gif'/>"),
             row(3, Html, "/c.png", "", "<img\n  class=x\n  src=/c.png>"),
             row(
-                7,
+                8,
                 Html,
                 "/d.png",
                 "D & E",
@@ -213,6 +213,20 @@ fn html_block_and_inline_quotes_order_case_self_closing() {
             ("alt".to_owned(), Some("A".to_owned())),
             ("width".to_owned(), Some("256".to_owned())),
         ]
+    );
+}
+
+#[test]
+fn html_unquoted_liquid_src_keeps_its_spaces() {
+    let text = "<img src={{ site.baseurl }}/u.png alt=\"{{ page.title }}\">\n";
+    let r = one(text);
+    assert_eq!(
+        (r.url.as_str(), r.alt.as_str()),
+        ("{{ site.baseurl }}/u.png", "{{ page.title }}")
+    );
+    assert_eq!(
+        &text[r.span],
+        "<img src={{ site.baseurl }}/u.png alt=\"{{ page.title }}\">"
     );
 }
 
