@@ -54,96 +54,139 @@ impl<'a> HtmlTag<'a> {
 
 /// Parses the tag starting at `s[at]` (which must be `<`). `None` if it is not a well-formed
 /// start or end tag, e.g. `a < b` or an unterminated quote.
+#[cfg(test)]
 pub(super) fn parse_tag(s: &str, at: usize) -> Option<HtmlTag<'_>> {
-    let b = s.as_bytes();
-    if b.get(at) != Some(&b'<') {
-        return None;
+    TagReader::new(s).tag_at(at)
+}
+
+/// Reads tags out of one string, remembering failed searches: a long run of `<a b="` with no
+/// closing quote (or no `>` at all) would otherwise make every `<` rescan to the end.
+pub(super) struct TagReader<'a> {
+    s: &'a str,
+    /// No closing `"` (index 0) or `'` (index 1) exists at or after this offset.
+    no_quote_from: [usize; 2],
+    /// Offset of the last `>`: no tag can start after it.
+    last_gt: Option<usize>,
+}
+
+impl<'a> TagReader<'a> {
+    /// A reader over `s`.
+    pub fn new(s: &'a str) -> Self {
+        Self {
+            s,
+            no_quote_from: [usize::MAX; 2],
+            last_gt: s.rfind('>'),
+        }
     }
-    let mut k = at + 1;
-    let closing = b.get(k) == Some(&b'/');
-    if closing {
-        k += 1;
+
+    /// The tag starting at `at`, as [`parse_tag`] would read it.
+    pub fn tag_at(&mut self, at: usize) -> Option<HtmlTag<'a>> {
+        if self.last_gt.is_none_or(|gt| gt < at) {
+            return None;
+        }
+        self.read(at)
     }
-    if !b.get(k)?.is_ascii_alphabetic() {
-        return None;
-    }
-    let name_start = k;
-    while b
-        .get(k)
-        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b':')
-    {
-        k += 1;
-    }
-    let name = s[name_start..k].to_ascii_lowercase();
-    let mut tag = HtmlTag {
-        name,
-        closing,
-        self_closing: false,
-        attrs: Vec::new(),
-        end: 0,
-    };
-    // A tag name must end at a blank, '/' or '>': `<img,` is text.
-    if !matches!(b.get(k), Some(b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>')) {
-        return None;
-    }
-    loop {
-        while b.get(k).is_some_and(u8::is_ascii_whitespace) {
+
+    fn read(&mut self, at: usize) -> Option<HtmlTag<'a>> {
+        let s = self.s;
+        let b = s.as_bytes();
+        if b.get(at) != Some(&b'<') {
+            return None;
+        }
+        let mut k = at + 1;
+        let closing = b.get(k) == Some(&b'/');
+        if closing {
             k += 1;
         }
-        match *b.get(k)? {
-            b'>' => {
-                tag.end = k + 1;
-                return Some(tag);
-            }
-            b'/' if b.get(k + 1) == Some(&b'>') => {
-                tag.self_closing = true;
-                tag.end = k + 2;
-                return Some(tag);
-            }
-            b'/' | b'"' | b'\'' | b'=' | b'<' => {
+        if !b.get(k)?.is_ascii_alphabetic() {
+            return None;
+        }
+        let name_start = k;
+        while b
+            .get(k)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-' || *c == b':')
+        {
+            k += 1;
+        }
+        let name = s[name_start..k].to_ascii_lowercase();
+        let mut tag = HtmlTag {
+            name,
+            closing,
+            self_closing: false,
+            attrs: Vec::new(),
+            end: 0,
+        };
+        // A tag name must end at a blank, '/' or '>': `<img,` is text.
+        if !matches!(b.get(k), Some(b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>')) {
+            return None;
+        }
+        loop {
+            while b.get(k).is_some_and(u8::is_ascii_whitespace) {
                 k += 1;
-                continue;
             }
-            _ => {}
-        }
-        let an_start = k;
-        while b.get(k).is_some_and(|c| {
-            !c.is_ascii_whitespace() && !matches!(c, b'=' | b'>' | b'/' | b'"' | b'\'' | b'<')
-        }) {
-            k += 1;
-        }
-        let attr_name = s[an_start..k].to_ascii_lowercase();
-        let mut j = k;
-        while b.get(j).is_some_and(u8::is_ascii_whitespace) {
-            j += 1;
-        }
-        let mut value = None;
-        if b.get(j) == Some(&b'=') {
-            j += 1;
+            match *b.get(k)? {
+                b'>' => {
+                    tag.end = k + 1;
+                    return Some(tag);
+                }
+                b'/' if b.get(k + 1) == Some(&b'>') => {
+                    tag.self_closing = true;
+                    tag.end = k + 2;
+                    return Some(tag);
+                }
+                b'/' | b'"' | b'\'' | b'=' | b'<' => {
+                    k += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let an_start = k;
+            while b.get(k).is_some_and(|c| {
+                !c.is_ascii_whitespace() && !matches!(c, b'=' | b'>' | b'/' | b'"' | b'\'' | b'<')
+            }) {
+                k += 1;
+            }
+            let attr_name = s[an_start..k].to_ascii_lowercase();
+            let mut j = k;
             while b.get(j).is_some_and(u8::is_ascii_whitespace) {
                 j += 1;
             }
-            match *b.get(j)? {
-                q @ (b'"' | b'\'') => {
-                    let close = s[j + 1..].find(q as char)? + j + 1;
-                    value = Some(&s[j + 1..close]);
-                    k = close + 1;
+            let mut value = None;
+            if b.get(j) == Some(&b'=') {
+                j += 1;
+                while b.get(j).is_some_and(u8::is_ascii_whitespace) {
+                    j += 1;
                 }
-                _ => {
-                    let v_start = j;
-                    while b
-                        .get(j)
-                        .is_some_and(|c| !c.is_ascii_whitespace() && *c != b'>')
-                    {
-                        j += 1;
+                match *b.get(j)? {
+                    q @ (b'"' | b'\'') => {
+                        let qi = usize::from(q == b'\'');
+                        if j + 1 >= self.no_quote_from[qi] {
+                            return None;
+                        }
+                        let Some(p) = s[j + 1..].find(q as char) else {
+                            self.no_quote_from[qi] = j + 1;
+                            return None;
+                        };
+                        let close = p + j + 1;
+                        value = Some(&s[j + 1..close]);
+                        k = close + 1;
                     }
-                    value = Some(&s[v_start..j]);
-                    k = j;
+                    _ => {
+                        let v_start = j;
+                        while b
+                            .get(j)
+                            .is_some_and(|c| !c.is_ascii_whitespace() && *c != b'>')
+                        {
+                            j += 1;
+                        }
+                        value = Some(&s[v_start..j]);
+                        k = j;
+                    }
                 }
             }
-        }
-        if !closing {
-            tag.attrs.push((attr_name, value));
+            if !closing {
+                tag.attrs.push((attr_name, value));
+            }
         }
     }
 }
@@ -201,6 +244,7 @@ fn scan_segment(
 ) {
     // ASCII lower-casing keeps byte offsets, so searches in `lower` index `s` directly.
     let lower = s.to_ascii_lowercase();
+    let mut reader = TagReader::new(s);
     let mut i = 0;
     while i < s.len() {
         if st.in_comment {
@@ -236,7 +280,7 @@ fn scan_segment(
             i = rest.find('>').map_or(s.len(), |q| j + q + 1);
             continue;
         }
-        let Some(tag) = parse_tag(s, j) else {
+        let Some(tag) = reader.tag_at(j) else {
             i = j + 1;
             continue;
         };

@@ -288,7 +288,7 @@ impl Finder<'_> {
             if escaped(self.text, run.start + at) {
                 continue;
             }
-            let Some(parsed) = parse_inline(&s[at..], false) else {
+            let Some(parsed) = parse_inline(&s[at..]) else {
                 continue;
             };
             from = at + parsed.len;
@@ -332,23 +332,17 @@ struct Inline<'s> {
     len: usize,
 }
 
-/// Reads `![alt](url "title")` at the start of `s`. With `multiline` false the whole image must
-/// sit on one line (the kramdown-only fallback); otherwise line breaks are blanks.
-fn parse_inline(s: &str, multiline: bool) -> Option<Inline<'_>> {
+/// Reads `![alt](url "title")`, all on one line, at the start of `s`.
+fn parse_inline(s: &str) -> Option<Inline<'_>> {
     let b = s.as_bytes();
     if !s.starts_with("![") {
         return None;
     }
-    let limit = if multiline {
-        usize::MAX
-    } else {
-        FALLBACK_LIMIT
-    };
-    let alt_end = matching(b, 1, b'[', b']', multiline, limit)?;
+    let alt_end = matching(b, 1, b'[', b']', false, FALLBACK_LIMIT)?;
     if b.get(alt_end + 1) != Some(&b'(') {
         return None;
     }
-    let close = matching(b, alt_end + 1, b'(', b')', multiline, limit)?;
+    let close = matching(b, alt_end + 1, b'(', b')', false, FALLBACK_LIMIT)?;
     let inner = s[alt_end + 2..close].trim();
     let (url, title) = split_title(inner);
     let url = url.trim();

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use crate::scan::html::parse_tag;
+use crate::scan::html::TagReader;
 
 /// Liquid block tags whose whole body never renders as Markdown images.
 const OPAQUE_BLOCKS: &[&str] = &["raw", "comment", "highlight"];
@@ -129,6 +129,7 @@ fn open_markdown_blocks(out: &mut [u8]) {
     let Ok(view) = String::from_utf8(out.to_vec()) else {
         return;
     };
+    let mut reader = TagReader::new(&view);
     let mut line_start = 0;
     while line_start < view.len() {
         let line_end = view[line_start..]
@@ -138,7 +139,7 @@ fn open_markdown_blocks(out: &mut [u8]) {
             - view[line_start..line_end].trim_start_matches(' ').len();
         let at = line_start + indent;
         if indent <= 3 {
-            if let Some(tag) = parse_tag(&view, at) {
+            if let Some(tag) = reader.tag_at(at) {
                 let wants_md = tag.attr("markdown").is_some_and(|v| {
                     matches!(
                         v.trim().to_ascii_lowercase().as_str(),
@@ -151,7 +152,7 @@ fn open_markdown_blocks(out: &mut [u8]) {
                     // fresh, unindented line instead of an indented code block.
                     blank(out, at..open_end);
                     out[open_end - 1] = b'\n';
-                    if let Some(close) = matching_close(&view, open_end, &tag.name) {
+                    if let Some(close) = matching_close(&mut reader, &view, open_end, &tag.name) {
                         blank(out, close.clone());
                         out[close.start] = b'\n';
                     }
@@ -163,12 +164,17 @@ fn open_markdown_blocks(out: &mut [u8]) {
 }
 
 /// The range of the end tag matching an open `name` element whose content starts at `from`.
-fn matching_close(view: &str, from: usize, name: &str) -> Option<Range<usize>> {
+fn matching_close(
+    reader: &mut TagReader<'_>,
+    view: &str,
+    from: usize,
+    name: &str,
+) -> Option<Range<usize>> {
     let mut depth = 1usize;
     let mut k = from;
     while let Some(p) = view[k..].find('<') {
         let at = k + p;
-        match parse_tag(view, at) {
+        match reader.tag_at(at) {
             Some(tag) if tag.name == name => {
                 let end = tag.end;
                 if tag.closing {

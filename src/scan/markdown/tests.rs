@@ -401,6 +401,35 @@ fn kramdown_only_space_in_bare_destination() {
 }
 
 #[test]
+fn kramdown_only_fallback_with_liquid_and_in_link() {
+    let text = "[![x]({{ site.baseurl }}/a b.png)](/big)\n";
+    let r = one(text);
+    assert_eq!(
+        (r.url.as_str(), r.in_link),
+        ("{{ site.baseurl }}/a b.png", true)
+    );
+    assert_eq!(&text[r.span], "![x]({{ site.baseurl }}/a b.png)");
+}
+
+#[test]
+fn never_liquid_include_tag() {
+    assert_none("{% include image.html src=\"/x.png\" alt=\"x\" %}\n");
+}
+
+#[test]
+fn hostile_html_and_brackets_stay_fast() {
+    let text = "<div>\n".to_owned()
+        + &"<a b=\"".repeat(50_000)
+        + &"<a b c ".repeat(50_000)
+        + "\n\n"
+        + &"<div markdown=\"1\">\n".repeat(2_000)
+        + &"![[".repeat(50_000);
+    let start = std::time::Instant::now();
+    let _ = find_refs(&text);
+    assert!(start.elapsed().as_secs() < 20);
+}
+
+#[test]
 fn crlf_spans_are_exact() {
     let text = "---\r\ntitle: x\r\n---\r\n\r\nline\r\n![a]({{ site.baseurl }}/a.png)\r\n\r\n<img src=\"/b.png\">\r\n";
     assert_eq!(
