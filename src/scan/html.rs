@@ -34,7 +34,7 @@ pub(super) struct HtmlTag<'a> {
     pub self_closing: bool,
     /// Attributes in source order: lower-cased name, raw value (quotes removed, not decoded).
     pub attrs: Vec<(String, Option<&'a str>)>,
-    /// Offset just past the `>`, relative to the string that was parsed.
+    /// Offset just past the `>` in the string that was parsed.
     pub end: usize,
 }
 

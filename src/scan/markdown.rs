@@ -75,10 +75,21 @@ impl Finder<'_> {
         // Adjacent text outside code and images, scanned for kramdown-only images at a break.
         let mut run: Option<Range<usize>> = None;
         let (mut links, mut tables, mut code_blocks) = (0usize, 0usize, 0usize);
+        // Depth inside an image we do not report (empty destination): its description is alt
+        // text, never an image of its own.
+        let mut skipped = 0usize;
 
         for (event, range) in events {
             let in_link = links > 0;
             let in_table = tables > 0;
+            if skipped > 0 {
+                match event {
+                    Event::Start(Tag::Image { .. }) => skipped += 1,
+                    Event::End(TagEnd::Image) => skipped -= 1,
+                    _ => {}
+                }
+                continue;
+            }
             if let Some(p) = pending.as_mut() {
                 match event {
                     Event::Start(Tag::Image { .. }) => p.nested += 1,
@@ -117,9 +128,12 @@ impl Finder<'_> {
                     id,
                 }) => {
                     pending = self.start_image(link_type, &dest_url, &title, &id, defs, range);
-                    if let Some(p) = pending.as_mut() {
-                        p.in_link = in_link;
-                        p.in_table = in_table;
+                    match pending.as_mut() {
+                        Some(p) => {
+                            p.in_link = in_link;
+                            p.in_table = in_table;
+                        }
+                        None => skipped = 1,
                     }
                 }
                 Event::Start(Tag::Link { .. }) => links += 1,

@@ -336,7 +336,7 @@ fn never_escaped_bang_bracket() {
 
 #[test]
 fn never_empty_destination() {
-    assert_none("![a]() ![b](<>) ![c]( )\n");
+    assert_none("![a]() ![b](<>) ![c]( ) ![![inner](/i.png)]()\n");
 }
 
 #[test]
