@@ -42,10 +42,7 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, String> {
         .map_err(|e| e.to_string())?;
     let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
     let (w, h) = decoder.dimensions();
-    let orientation = decoder
-        .orientation()
-        .map(orientation_number)
-        .unwrap_or(1);
+    let orientation = orientation_of(&mut decoder);
     let (width, height) = if orientation >= 5 { (h, w) } else { (w, h) };
     Ok(ImageInfo {
         format,
@@ -54,6 +51,53 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, String> {
         frames,
         orientation,
     })
+}
+
+/// EXIF orientation (1–8) of a decoder's image; 1 when absent or unreadable.
+///
+/// Reads the raw EXIF block and parses tag 0x0112 itself: real cameras write it as LONG or
+/// SLONG as well as SHORT (gdk-pixbuf bug 725582 is such a file), and `image` only accepts
+/// SHORT.
+pub fn orientation_of(decoder: &mut impl ImageDecoder) -> u8 {
+    match decoder.exif_metadata() {
+        Ok(Some(exif)) => exif_orientation(&exif).unwrap_or(1),
+        _ => decoder.orientation().map(orientation_number).unwrap_or(1),
+    }
+}
+
+/// Orientation tag of a TIFF-structured EXIF block (with or without the `Exif\0\0` prefix).
+pub fn exif_orientation(exif: &[u8]) -> Option<u8> {
+    let t = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
+    let le = match t.get(0..2)? {
+        b"II" => true,
+        b"MM" => false,
+        _ => return None,
+    };
+    let u16_at = |o: usize| -> Option<u16> {
+        let b = t.get(o..o + 2)?;
+        Some(if le { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) })
+    };
+    let u32_at = |o: usize| -> Option<u32> {
+        let b = t.get(o..o + 4)?;
+        let a = [b[0], b[1], b[2], b[3]];
+        Some(if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) })
+    };
+    let ifd = u32_at(4)? as usize;
+    let count = u16_at(ifd)? as usize;
+    for i in 0..count.min(512) {
+        let e = ifd + 2 + i * 12;
+        if u16_at(e)? != 0x0112 {
+            continue;
+        }
+        let value = match u16_at(e + 2)? {
+            3 | 8 => u16_at(e + 8)? as u32,          // SHORT, SSHORT
+            4 | 9 => u32_at(e + 8)?,                 // LONG, SLONG
+            1 | 6 | 7 => *t.get(e + 8)? as u32,      // BYTE, SBYTE, UNDEFINED
+            _ => return None,
+        };
+        return (1..=8).contains(&value).then_some(value as u8);
+    }
+    None
 }
 
 fn orientation_number(o: image::metadata::Orientation) -> u8 {
@@ -166,6 +210,16 @@ mod tests {
         assert_eq!((i.width, i.height), (1278, 65));
         let i = probe(&corpus("photo-wine-portrait.jpg")).unwrap();
         assert_eq!((i.width, i.height, i.format), (2560, 3837, Format::Jpeg));
+    }
+
+    #[test]
+    fn orientation_tag_in_any_integer_type() {
+        // II, IFD at 8, one entry: 0x0112, type SLONG (9), count 1, value 8.
+        let mut t = b"Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x09\0\x01\0\0\0\x08\0\0\0".to_vec();
+        assert_eq!(exif_orientation(&t), Some(8));
+        t[18] = 3; // SHORT
+        assert_eq!(exif_orientation(&t), Some(8));
+        assert_eq!(exif_orientation(b"garbage"), None);
     }
 
     #[test]
