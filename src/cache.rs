@@ -157,7 +157,12 @@ pub fn load(cache_dir: &Path) -> (Manifest, Option<String>) {
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Manifest::default(), None),
-        Err(e) => return (Manifest::default(), Some(format!("{}: {e}", path.display()))),
+        Err(e) => {
+            return (
+                Manifest::default(),
+                Some(format!("{}: {e}", path.display())),
+            )
+        }
     };
     match serde_json::from_slice::<Manifest>(&bytes) {
         Ok(m) if m.version == MANIFEST_VERSION => (m, None),
@@ -171,7 +176,10 @@ pub fn load(cache_dir: &Path) -> (Manifest, Option<String>) {
         ),
         Err(e) => (
             Manifest::default(),
-            Some(format!("{}: corrupt manifest ({e}); rebuilding it", path.display())),
+            Some(format!(
+                "{}: corrupt manifest ({e}); rebuilding it",
+                path.display()
+            )),
         ),
     }
 }

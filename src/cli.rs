@@ -122,7 +122,12 @@ pub enum Lossless {
 pub struct Settings {
     /// Variant widths in pixels, comma-separated. Never upscaled; a narrower source gets its
     /// own width as the top variant.
-    #[arg(long, value_delimiter = ',', default_value = "480,960,1440", value_name = "W,W,...")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "480,960,1440",
+        value_name = "W,W,..."
+    )]
     pub widths: Vec<u32>,
     /// WebP quality for photos, 0-100.
     #[arg(long, default_value_t = 80.0, value_name = "Q")]

@@ -87,10 +87,14 @@ impl Config {
     pub fn with_out(mut self, out: &Path, cache_explicit: bool) -> Result<Self> {
         let out = absolute(out)?;
         if out == self.site {
-            return Err(Error::Config("--out must not be the site folder itself".into()));
+            return Err(Error::Config(
+                "--out must not be the site folder itself".into(),
+            ));
         }
         if self.site.starts_with(&out) {
-            return Err(Error::Config("--out must not contain the site folder".into()));
+            return Err(Error::Config(
+                "--out must not contain the site folder".into(),
+            ));
         }
         if !cache_explicit {
             self.cache_dir = out.join(DEFAULT_CACHE_DIR);
@@ -176,7 +180,10 @@ mod tests {
     fn widths_are_sorted_and_checked() {
         let d = tempfile::tempdir().unwrap();
         let c = Config::new(d.path()).unwrap();
-        assert_eq!(c.clone().with_widths(&[960, 480, 960]).unwrap().widths, vec![480, 960]);
+        assert_eq!(
+            c.clone().with_widths(&[960, 480, 960]).unwrap().widths,
+            vec![480, 960]
+        );
         assert!(c.clone().with_widths(&[]).is_err());
         assert!(c.with_widths(&[0]).is_err());
     }

@@ -64,13 +64,17 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Check(a) => {
             let cfg = config(&a.site, a.out.as_deref(), &a.settings)?;
-            let report = pipeline::run(&cfg, Mode::Check, &pipeline::NoProgress)
-                .context("check failed")?;
+            let report =
+                pipeline::run(&cfg, Mode::Check, &pipeline::NoProgress).context("check failed")?;
             let stale = !report.problems.is_empty() || report.failed();
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else if stale {
-                println!("{} {} problem(s):", paint("stale:", "1;33"), report.problems.len());
+                println!(
+                    "{} {} problem(s):",
+                    paint("stale:", "1;33"),
+                    report.problems.len()
+                );
                 for n in &report.problems {
                     if n.line > 0 {
                         println!("  {}:{}  {}", n.post, n.line, n.message);
@@ -81,7 +85,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 for e in &report.errors {
                     println!("  {e}");
                 }
-                println!("Run `postpix build` (with the same options) to bring the site up to date.");
+                println!(
+                    "Run `postpix build` (with the same options) to bring the site up to date."
+                );
             } else if !cli.quiet {
                 println!(
                     "{} {} reference(s) rewritten, every variant fresh.",
@@ -104,7 +110,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                     eprintln!("{} {e}", paint("error:", "1;31"));
                 }
                 if !cli.quiet {
-                    let verb = if a.dry_run { "would restore" } else { "restored" };
+                    let verb = if a.dry_run {
+                        "would restore"
+                    } else {
+                        "restored"
+                    };
                     for p in &changed {
                         println!("  {verb} {p}");
                     }
@@ -134,9 +144,18 @@ fn config(site: &std::path::Path, out: Option<&std::path::Path>, s: &Settings) -
     if let Some(o) = out {
         cfg = cfg.with_out(o, s.cache_dir.is_some())?;
     }
-    anyhow::ensure!((0.0..=100.0).contains(&s.quality), "--quality must be between 0 and 100");
-    anyhow::ensure!((0..=6).contains(&s.method), "--method must be between 0 and 6");
-    anyhow::ensure!((1..=100).contains(&s.jpeg_quality), "--jpeg-quality must be between 1 and 100");
+    anyhow::ensure!(
+        (0.0..=100.0).contains(&s.quality),
+        "--quality must be between 0 and 100"
+    );
+    anyhow::ensure!(
+        (0..=6).contains(&s.method),
+        "--method must be between 0 and 6"
+    );
+    anyhow::ensure!(
+        (1..=100).contains(&s.jpeg_quality),
+        "--jpeg-quality must be between 1 and 100"
+    );
     anyhow::ensure!(s.png_preset <= 6, "--png-preset must be between 0 and 6");
     anyhow::ensure!(s.content_width > 0, "--content-width must be positive");
     anyhow::ensure!(s.max_pixels > 0.0, "--max-pixels must be positive");
@@ -261,7 +280,13 @@ fn print_scan(r: &ScanReport) {
         .filter(|(_, x)| x.extension_mismatch)
         .collect();
     if !liars.is_empty() {
-        println!("\n{}", paint("Extensions that lie (handled by content, but worth renaming):", "1"));
+        println!(
+            "\n{}",
+            paint(
+                "Extensions that lie (handled by content, but worth renaming):",
+                "1"
+            )
+        );
         for (p, x) in liars {
             println!(
                 "  {}:{}  {} is really {}",
@@ -272,13 +297,30 @@ fn print_scan(r: &ScanReport) {
             );
         }
     }
-    let animated: Vec<_> = r.images.iter().filter(|i| i.frames.unwrap_or(1) > 1).collect();
+    let animated: Vec<_> = r
+        .images
+        .iter()
+        .filter(|i| i.frames.unwrap_or(1) > 1)
+        .collect();
     if !animated.is_empty() {
-        println!("\nAnimated: {} image(s) ({}).", animated.len(),
-            animated.iter().map(|i| i.source.as_str()).collect::<Vec<_>>().join(", "));
+        println!(
+            "\nAnimated: {} image(s) ({}).",
+            animated.len(),
+            animated
+                .iter()
+                .map(|i| i.source.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if !r.orphans.is_empty() {
-        println!("\n{}", paint("Unused images (in referenced folders, used by no post):", "1"));
+        println!(
+            "\n{}",
+            paint(
+                "Unused images (in referenced folders, used by no post):",
+                "1"
+            )
+        );
         for o in &r.orphans {
             println!("  {o}");
         }
@@ -289,7 +331,11 @@ fn print_scan(r: &ScanReport) {
 fn print_build(r: &BuildReport, mode: Mode, quiet: bool) {
     let s = &r.summary;
     if !quiet {
-        let head = if mode == Mode::DryRun { "Dry run (nothing written):" } else { "Built:" };
+        let head = if mode == Mode::DryRun {
+            "Dry run (nothing written):"
+        } else {
+            "Built:"
+        };
         println!(
             "{} {} image(s): {} encoded, {} cached, {} failed, {} skipped",
             paint(head, "1"),
@@ -312,7 +358,11 @@ fn print_build(r: &BuildReport, mode: Mode, quiet: bool) {
             );
         }
     }
-    let failed: Vec<_> = r.images.iter().filter(|i| i.status == ImageStatus::Failed).collect();
+    let failed: Vec<_> = r
+        .images
+        .iter()
+        .filter(|i| i.status == ImageStatus::Failed)
+        .collect();
     if !failed.is_empty() {
         println!("\n{}", paint("Failed:", "1;31"));
         for i in failed {
@@ -325,7 +375,11 @@ fn print_build(r: &BuildReport, mode: Mode, quiet: bool) {
     if quiet {
         return;
     }
-    let skipped: Vec<_> = r.images.iter().filter(|i| i.status == ImageStatus::Skipped).collect();
+    let skipped: Vec<_> = r
+        .images
+        .iter()
+        .filter(|i| i.status == ImageStatus::Skipped)
+        .collect();
     if !skipped.is_empty() {
         println!("\nSkipped:");
         for i in skipped {

@@ -115,7 +115,10 @@ pub fn survey(cfg: &Config, manifest: Option<&Manifest>, want_hash: bool) -> Res
             let x = resolver.resolve(&r.url, &post.path, r.kind == RefKind::FrontMatter);
             if let Some(src) = &x.source {
                 referenced.insert(src.clone());
-                if matches!(x.status, Status::Ok | Status::Unsupported | Status::NotImage) {
+                if matches!(
+                    x.status,
+                    Status::Ok | Status::Unsupported | Status::NotImage
+                ) {
                     folders.insert(plan::folder(src).to_string());
                 }
             }
@@ -134,7 +137,9 @@ pub fn survey(cfg: &Config, manifest: Option<&Manifest>, want_hash: bool) -> Res
                             extension_mismatch: x.extension_mismatch,
                         }
                     });
-                    entry.referenced_by.push(format!("{}:{}", post.path, r.line));
+                    entry
+                        .referenced_by
+                        .push(format!("{}:{}", post.path, r.line));
                 }
             }
             res.push(x);
@@ -581,6 +586,34 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
         }
     }
 
+    // A referenced file that exists but is no image (text named .jpeg, a folder named x.png,
+    // a FIFO) is a broken image, not a broken link: it fails the run.
+    for res in &s.resolutions {
+        for x in res {
+            if let (Status::NotImage, Some(rel)) = (x.status, &x.source) {
+                image_reports
+                    .entry(rel.clone())
+                    .or_insert_with(|| {
+                        ImageReport {
+                    source: rel.clone(),
+                    same_as: vec![],
+                    status: ImageStatus::Failed,
+                    error: Some(
+                        "not an image: not a regular file, or its bytes are not GIF, PNG or JPEG"
+                            .into(),
+                    ),
+                    warnings: vec![],
+                    lossless: None,
+                    variants: vec![],
+                    dropped: vec![],
+                    bytes_before: 0,
+                    bytes_after: 0,
+                }
+                    });
+            }
+        }
+    }
+
     // Variant sets: per job, one per folder; the slug comes from the first name in that folder.
     let mut sets: BTreeMap<String, Vec<VariantSet>> = BTreeMap::new();
     for (hash, job) in &jobs {
@@ -710,9 +743,10 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             if writing && cleaned_dirs.insert(dir.clone()) {
                 let n = write::clean_stale_temps(&dir);
                 if n > 0 {
-                    report
-                        .warnings
-                        .push(format!("{}: removed {n} stale temp file(s) of an interrupted run", set.folder));
+                    report.warnings.push(format!(
+                        "{}: removed {n} stale temp file(s) of an interrupted run",
+                        set.folder
+                    ));
                 }
             }
             for (i, (path, o)) in set_files(set, &job.key, &entry).into_iter().enumerate() {
@@ -807,9 +841,13 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                 other => {
                     let hint = match other {
                         Status::Missing => "file not found in the site; upload it or fix the path",
-                        Status::Outside => "the path leaves the site folder; postpix never reads it",
+                        Status::Outside => {
+                            "the path leaves the site folder; postpix never reads it"
+                        }
                         Status::NotImage => "not an image file",
-                        Status::Unsupported => "this format is not re-encoded (only GIF, PNG, JPEG)",
+                        Status::Unsupported => {
+                            "this format is not re-encoded (only GIF, PNG, JPEG)"
+                        }
                         Status::Unresolved => "Liquid expression postpix cannot evaluate",
                         _ => "",
                     };
@@ -900,7 +938,9 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                                 report.problems.push(Note {
                                     post: post.path.clone(),
                                     line,
-                                    message: "not rewritten, or its markup is stale; run `postpix build`".into(),
+                                    message:
+                                        "not rewritten, or its markup is stale; run `postpix build`"
+                                            .into(),
                                 });
                             }
                         }
@@ -1023,7 +1063,9 @@ fn encode_job(src: &Source, job: &Job, cfg: &Config) -> std::result::Result<Enco
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(format!("the encoder crashed on this file ({msg}); please report it"))
+            Err(format!(
+                "the encoder crashed on this file ({msg}); please report it"
+            ))
         }
     }
 }
@@ -1069,7 +1111,10 @@ fn sync_tree(
             let name = e.file_name().to_string_lossy();
             if e.file_type().is_dir()
                 && (name.starts_with('.')
-                    || matches!(name.as_ref(), "_site" | "node_modules" | "target" | "vendor")
+                    || matches!(
+                        name.as_ref(),
+                        "_site" | "node_modules" | "target" | "vendor"
+                    )
                     || skip.iter().any(|s| s == e.path()))
             {
                 return false;

@@ -97,8 +97,14 @@ mod tests {
     #[test]
     fn names_carry_width_hash_and_extension() {
         let key = "1f3a9c2e99999999";
-        assert_eq!(variant_name("abc", 480, key, OutFormat::Webp), "abc-480.1f3a9c2e.webp");
-        assert_eq!(variant_name("abc", 960, key, OutFormat::Jpeg), "abc-960.1f3a9c2e.jpg");
+        assert_eq!(
+            variant_name("abc", 480, key, OutFormat::Webp),
+            "abc-480.1f3a9c2e.webp"
+        );
+        assert_eq!(
+            variant_name("abc", 960, key, OutFormat::Jpeg),
+            "abc-960.1f3a9c2e.jpg"
+        );
     }
 
     #[test]
@@ -112,7 +118,10 @@ mod tests {
     fn folders_and_stems() {
         assert_eq!(stem("postimg/My Photo.JPG"), "My Photo");
         assert_eq!(stem(".hidden"), ".hidden");
-        assert_eq!(variant_folder("postimg/a.png", "responsive"), "postimg/responsive");
+        assert_eq!(
+            variant_folder("postimg/a.png", "responsive"),
+            "postimg/responsive"
+        );
         assert_eq!(variant_folder("a.png", "responsive"), "responsive");
     }
 }

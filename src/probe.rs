@@ -75,12 +75,20 @@ pub fn exif_orientation(exif: &[u8]) -> Option<u8> {
     };
     let u16_at = |o: usize| -> Option<u16> {
         let b = t.get(o..o + 2)?;
-        Some(if le { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) })
+        Some(if le {
+            u16::from_le_bytes([b[0], b[1]])
+        } else {
+            u16::from_be_bytes([b[0], b[1]])
+        })
     };
     let u32_at = |o: usize| -> Option<u32> {
         let b = t.get(o..o + 4)?;
         let a = [b[0], b[1], b[2], b[3]];
-        Some(if le { u32::from_le_bytes(a) } else { u32::from_be_bytes(a) })
+        Some(if le {
+            u32::from_le_bytes(a)
+        } else {
+            u32::from_be_bytes(a)
+        })
     };
     let ifd = u32_at(4)? as usize;
     let count = u16_at(ifd)? as usize;
@@ -90,9 +98,9 @@ pub fn exif_orientation(exif: &[u8]) -> Option<u8> {
             continue;
         }
         let value = match u16_at(e + 2)? {
-            3 | 8 => u16_at(e + 8)? as u32,          // SHORT, SSHORT
-            4 | 9 => u32_at(e + 8)?,                 // LONG, SLONG
-            1 | 6 | 7 => *t.get(e + 8)? as u32,      // BYTE, SBYTE, UNDEFINED
+            3 | 8 => u16_at(e + 8)? as u32,     // SHORT, SSHORT
+            4 | 9 => u32_at(e + 8)?,            // LONG, SLONG
+            1 | 6 | 7 => *t.get(e + 8)? as u32, // BYTE, SBYTE, UNDEFINED
             _ => return None,
         };
         return (1..=8).contains(&value).then_some(value as u8);
@@ -186,14 +194,20 @@ mod tests {
     use super::*;
 
     fn corpus(name: &str) -> Vec<u8> {
-        std::fs::read(format!("{}/tests/fixtures/corpus/{name}", env!("CARGO_MANIFEST_DIR")))
-            .unwrap()
+        std::fs::read(format!(
+            "{}/tests/fixtures/corpus/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
     }
 
     #[test]
     fn counts_gif_frames_without_decoding() {
         assert_eq!(probe(&corpus("anim-banner-88x31.gif")).unwrap().frames, 4);
-        assert_eq!(probe(&corpus("anim-emote-133-frames.gif")).unwrap().frames, 133);
+        assert_eq!(
+            probe(&corpus("anim-emote-133-frames.gif")).unwrap().frames,
+            133
+        );
         assert_eq!(probe(&corpus("earth.gif")).unwrap().frames, 1);
     }
 

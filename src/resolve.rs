@@ -336,22 +336,43 @@ mod tests {
 
     #[test]
     fn liquid_bases_are_stripped() {
-        assert_eq!(url_path("{{site.baseurl}}/p/a.png"), UrlPath::Root("/p/a.png".into()));
-        assert_eq!(url_path("{{ site.baseurl }}/p/a.png"), UrlPath::Root("/p/a.png".into()));
+        assert_eq!(
+            url_path("{{site.baseurl}}/p/a.png"),
+            UrlPath::Root("/p/a.png".into())
+        );
+        assert_eq!(
+            url_path("{{ site.baseurl }}/p/a.png"),
+            UrlPath::Root("/p/a.png".into())
+        );
         assert_eq!(
             url_path("{{ site.url }}{{ site.baseurl }}/p/a.png"),
             UrlPath::Root("/p/a.png".into())
         );
-        assert_eq!(url_path("{{ \"/p/a.png\" | relative_url }}"), UrlPath::Root("/p/a.png".into()));
-        assert_eq!(url_path("{{ '/p/a.png' | absolute_url }}"), UrlPath::Root("/p/a.png".into()));
+        assert_eq!(
+            url_path("{{ \"/p/a.png\" | relative_url }}"),
+            UrlPath::Root("/p/a.png".into())
+        );
+        assert_eq!(
+            url_path("{{ '/p/a.png' | absolute_url }}"),
+            UrlPath::Root("/p/a.png".into())
+        );
         assert_eq!(url_path("{{ page.image }}"), UrlPath::Unresolved);
-        assert_eq!(url_path("{{site.baseurl}}/{{ page.x }}"), UrlPath::Unresolved);
+        assert_eq!(
+            url_path("{{site.baseurl}}/{{ page.x }}"),
+            UrlPath::Unresolved
+        );
     }
 
     #[test]
     fn query_and_fragment_are_dropped() {
-        assert_eq!(url_path("/a.png?wx_fmt=png#x"), UrlPath::Root("/a.png".into()));
-        assert_eq!(url_path("../a.png#center"), UrlPath::Relative("../a.png".into()));
+        assert_eq!(
+            url_path("/a.png?wx_fmt=png#x"),
+            UrlPath::Root("/a.png".into())
+        );
+        assert_eq!(
+            url_path("../a.png#center"),
+            UrlPath::Relative("../a.png".into())
+        );
     }
 
     #[test]
@@ -372,13 +393,19 @@ mod tests {
     #[test]
     fn lexical_join_refuses_to_climb_out() {
         let base = vec!["_posts".to_string()];
-        assert_eq!(join_lexically(&base, "../postimg/a.png"), Some(vec!["postimg".into(), "a.png".into()]));
+        assert_eq!(
+            join_lexically(&base, "../postimg/a.png"),
+            Some(vec!["postimg".into(), "a.png".into()])
+        );
         assert_eq!(join_lexically(&base, "../../etc/passwd"), None);
         assert_eq!(join_lexically(&[], "%2e%2e/x"), None);
         assert_eq!(join_lexically(&[], "..%2fx"), None);
         assert_eq!(join_lexically(&[], "..\\..\\x"), None);
         assert_eq!(join_lexically(&[], "a%00.png"), None);
-        assert_eq!(join_lexically(&[], "./././a%20b.png"), Some(vec!["a b.png".into()]));
+        assert_eq!(
+            join_lexically(&[], "./././a%20b.png"),
+            Some(vec!["a b.png".into()])
+        );
     }
 
     fn site() -> tempfile::TempDir {
@@ -423,8 +450,14 @@ mod tests {
     fn front_matter_paths_resolve_from_the_root() {
         let d = site();
         let r = Resolver::new(d.path(), "").unwrap();
-        assert_eq!(r.resolve("postimg/a.png", "_posts/x.md", true).status, Status::Ok);
-        assert_eq!(r.resolve("postimg/a.png", "_posts/x.md", false).status, Status::Missing);
+        assert_eq!(
+            r.resolve("postimg/a.png", "_posts/x.md", true).status,
+            Status::Ok
+        );
+        assert_eq!(
+            r.resolve("postimg/a.png", "_posts/x.md", false).status,
+            Status::Missing
+        );
     }
 
     #[cfg(unix)]
@@ -433,12 +466,19 @@ mod tests {
         let d = site();
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret.png"), b"\x89PNG\r\n\x1a\n").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret.png"), d.path().join("postimg/evil.png"))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.png"),
+            d.path().join("postimg/evil.png"),
+        )
+        .unwrap();
         std::os::unix::fs::symlink(outside.path(), d.path().join("linkdir")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", d.path().join("postimg/passwd.jpeg")).unwrap();
         let r = Resolver::new(d.path(), "").unwrap();
-        for u in ["/postimg/evil.png", "/linkdir/secret.png", "/postimg/passwd.jpeg"] {
+        for u in [
+            "/postimg/evil.png",
+            "/linkdir/secret.png",
+            "/postimg/passwd.jpeg",
+        ] {
             let res = r.resolve(u, "_posts/x.md", false);
             assert_eq!(res.status, Status::Outside, "{u}");
             assert_eq!(res.format, None, "{u} must not have been read");
@@ -455,7 +495,10 @@ mod tests {
         let rc = unsafe { libc_mkfifo(c.as_ptr(), 0o644) };
         assert_eq!(rc, 0);
         let r = Resolver::new(d.path(), "").unwrap();
-        assert_eq!(r.resolve("/postimg/fifo.png", "a.md", false).status, Status::NotImage);
+        assert_eq!(
+            r.resolve("/postimg/fifo.png", "a.md", false).status,
+            Status::NotImage
+        );
     }
 
     #[cfg(unix)]

@@ -120,7 +120,12 @@ pub fn variant_url(ref_url: &str, variant_dir: &str, file_name: &str) -> String 
             if let Some(q2) = url[q1 + 1..end].find(quote) {
                 let inner = &url[q1 + 1..q1 + 1 + q2];
                 let replaced = variant_url(inner, variant_dir, file_name);
-                return format!("{}{}{}", &url[..q1 + 1], replaced, &url[q1 + 1 + q2..end + 2]);
+                return format!(
+                    "{}{}{}",
+                    &url[..q1 + 1],
+                    replaced,
+                    &url[q1 + 1 + q2..end + 2]
+                );
             }
         }
     }
@@ -184,7 +189,9 @@ pub fn parse_ial(ial: &str) -> Option<Vec<(String, String)>> {
                         }
                         j += 1;
                     }
-                    let v = ial[vs..j.min(b.len())].replace("\\\"", "\"").replace("\\'", "'");
+                    let v = ial[vs..j.min(b.len())]
+                        .replace("\\\"", "\"")
+                        .replace("\\'", "'");
                     i = j + 1;
                     v
                 } else {
@@ -268,7 +275,11 @@ pub fn picture(
         match own.iter_mut().find(|(n, _)| *n == k) {
             Some(slot) if k == "class" => {
                 let old = slot.1.clone().unwrap_or_default();
-                slot.1 = Some(if old.is_empty() { v } else { format!("{old} {v}") });
+                slot.1 = Some(if old.is_empty() {
+                    v
+                } else {
+                    format!("{old} {v}")
+                });
             }
             Some(slot) => slot.1 = Some(v),
             None => own.push((k, Some(v))),
@@ -368,12 +379,27 @@ mod tests {
     #[test]
     fn variant_urls_keep_the_base_form() {
         let f = "a-480.1.webp";
-        assert_eq!(variant_url("{{site.baseurl}}/postimg/a.jpg", "r", f), "{{site.baseurl}}/postimg/r/a-480.1.webp");
-        assert_eq!(variant_url("{{ site.baseurl }}/postimg/a.jpg?x=1#y", "r", f), "{{ site.baseurl }}/postimg/r/a-480.1.webp");
-        assert_eq!(variant_url("/postimg/a.jpg", "r", f), "/postimg/r/a-480.1.webp");
-        assert_eq!(variant_url("../postimg/a.jpg", "r", f), "../postimg/r/a-480.1.webp");
+        assert_eq!(
+            variant_url("{{site.baseurl}}/postimg/a.jpg", "r", f),
+            "{{site.baseurl}}/postimg/r/a-480.1.webp"
+        );
+        assert_eq!(
+            variant_url("{{ site.baseurl }}/postimg/a.jpg?x=1#y", "r", f),
+            "{{ site.baseurl }}/postimg/r/a-480.1.webp"
+        );
+        assert_eq!(
+            variant_url("/postimg/a.jpg", "r", f),
+            "/postimg/r/a-480.1.webp"
+        );
+        assert_eq!(
+            variant_url("../postimg/a.jpg", "r", f),
+            "../postimg/r/a-480.1.webp"
+        );
         assert_eq!(variant_url("a.jpg", "r", f), "r/a-480.1.webp");
-        assert_eq!(variant_url("/post img/a,b.jpg", "r", f), "/post%20img/r/a-480.1.webp");
+        assert_eq!(
+            variant_url("/post img/a,b.jpg", "r", f),
+            "/post%20img/r/a-480.1.webp"
+        );
         assert_eq!(
             variant_url("{{ '/p/a.png' | relative_url }}", "r", f),
             "{{ '/p/r/a-480.1.webp' | relative_url }}"
@@ -383,7 +409,10 @@ mod tests {
     #[test]
     fn url_encoding_protects_srcset() {
         assert_eq!(encode_url_path("/a b,c/é/%20/"), "/a%20b%2Cc/%C3%A9/%20/");
-        assert_eq!(encode_url_path("{{ site.baseurl }}/x"), "{{ site.baseurl }}/x");
+        assert_eq!(
+            encode_url_path("{{ site.baseurl }}/x"),
+            "{{ site.baseurl }}/x"
+        );
     }
 
     #[test]
@@ -394,7 +423,9 @@ mod tests {
         assert!(!html.contains('\n') && !html.contains('\r'));
         assert!(html.starts_with(marker::OPEN));
         assert!(html.contains("<source type=\"image/webp\" srcset=\"{{site.baseurl}}/postimg/responsive/a-480.12345678.webp 480w, {{site.baseurl}}/postimg/responsive/a-960.12345678.webp 960w\" sizes=\"S\">"));
-        assert!(html.contains("<img src=\"{{site.baseurl}}/postimg/responsive/a-960.12345678.jpg\""));
+        assert!(
+            html.contains("<img src=\"{{site.baseurl}}/postimg/responsive/a-960.12345678.jpg\"")
+        );
         assert!(html.contains("width=\"960\" height=\"640\""));
         assert!(html.contains("alt=\"A &quot;quoted&quot; &lt;alt&gt; &amp; more\""));
         assert!(html.contains("loading=\"lazy\" decoding=\"async\""));
@@ -404,7 +435,9 @@ mod tests {
     #[test]
     fn first_image_is_eager_with_high_priority() {
         let r = md_ref("/a.jpg");
-        let html = picture(&r, "o", &variants(), "r", "S", true).unwrap().to_html();
+        let html = picture(&r, "o", &variants(), "r", "S", true)
+            .unwrap()
+            .to_html();
         assert!(html.contains("loading=\"eager\" fetchpriority=\"high\""));
     }
 
@@ -419,7 +452,9 @@ mod tests {
             ("class".into(), Some("wide".into())),
             ("loading".into(), Some("eager".into())),
         ];
-        let html = picture(&r, "o", &variants(), "r", "S", false).unwrap().to_html();
+        let html = picture(&r, "o", &variants(), "r", "S", false)
+            .unwrap()
+            .to_html();
         assert!(html.contains("width=\"256\""));
         assert!(!html.contains("height="));
         assert!(html.contains("class=\"wide\""));
@@ -431,26 +466,36 @@ mod tests {
     fn ial_attributes_land_on_the_img() {
         let mut r = md_ref("/a.png");
         r.ial = Some(".center .shadow #hero width=\"300\"".into());
-        let html = picture(&r, "o", &variants(), "r", "S", false).unwrap().to_html();
+        let html = picture(&r, "o", &variants(), "r", "S", false)
+            .unwrap()
+            .to_html();
         assert!(html.contains("class=\"center shadow\""));
         assert!(html.contains("id=\"hero\""));
         assert!(html.contains("width=\"300\""));
         assert!(!html.contains("height=\"640\""));
         r.ial = Some("refname".into());
-        assert_eq!(picture(&r, "o", &variants(), "r", "S", false), Err(Skip::Ial));
+        assert_eq!(
+            picture(&r, "o", &variants(), "r", "S", false),
+            Err(Skip::Ial)
+        );
     }
 
     #[test]
     fn title_is_kept() {
         let mut r = md_ref("/a.png");
         r.title = Some("T \"1\"".into());
-        let html = picture(&r, "o", &variants(), "r", "S", false).unwrap().to_html();
+        let html = picture(&r, "o", &variants(), "r", "S", false)
+            .unwrap()
+            .to_html();
         assert!(html.contains("title=\"T &quot;1&quot;\""));
     }
 
     #[test]
     fn splice_changes_only_the_spans() {
         let t = "ab CD ef GH ij";
-        assert_eq!(splice(t, &[(9..11, "x".into()), (3..5, "yy".into())]), "ab yy ef x ij");
+        assert_eq!(
+            splice(t, &[(9..11, "x".into()), (3..5, "yy".into())]),
+            "ab yy ef x ij"
+        );
     }
 }

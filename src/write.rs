@@ -93,7 +93,9 @@ pub fn mode_of(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o7777)
+        fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o7777)
     }
     #[cfg(not(unix))]
     {
@@ -160,8 +162,11 @@ impl Lock {
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = fs::read_to_string(path).ok().and_then(|s| s.trim().parse::<u32>().ok());
-                    let alive = holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    let holder = fs::read_to_string(path)
+                        .ok()
+                        .and_then(|s| s.trim().parse::<u32>().ok());
+                    let alive =
+                        holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
                     if alive || !Path::new("/proc/self").exists() {
                         return Err(Error::Locked {
                             path: path.to_path_buf(),
@@ -208,7 +213,10 @@ mod tests {
         std::os::unix::fs::symlink(&victim, &link).unwrap();
         write_atomic(&link, b"new", None).unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
-        assert!(!fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(!fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         let hard = d.path().join("hard.webp");
         fs::hard_link(&victim, &hard).unwrap();
         write_atomic(&hard, b"new", None).unwrap();
@@ -223,9 +231,15 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("post.md");
         write_atomic(&p, b"x", Some(0o600)).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         write_atomic(&p, b"y", None).unwrap();
-        assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
     }
 
     #[test]

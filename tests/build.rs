@@ -47,16 +47,30 @@ fn site_example_build_meets_the_issue() {
         let status = img["status"].as_str().unwrap();
         if status == "skipped" {
             // Only animations may be skipped, and they must say so.
-            assert!(img["error"].as_str().unwrap().contains("animated"), "{src}: {img}");
+            assert!(
+                img["error"].as_str().unwrap().contains("animated"),
+                "{src}: {img}"
+            );
             continue;
         }
         assert_eq!(status, "encoded", "{src}: {img}");
         let variants = img["variants"].as_array().unwrap();
         let webp = variants.iter().filter(|x| x["format"] == "webp").count();
-        let drops = img["dropped"].as_array().unwrap().iter().filter(|d| d["format"] == "webp").count();
-        assert!(webp > 0 || drops > 0, "{src}: no WebP and no drop reason: {img}");
+        let drops = img["dropped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["format"] == "webp")
+            .count();
+        assert!(
+            webp > 0 || drops > 0,
+            "{src}: no WebP and no drop reason: {img}"
+        );
 
-        let src_img = image::ImageReader::open(site.path(src)).unwrap().with_guessed_format().unwrap();
+        let src_img = image::ImageReader::open(site.path(src))
+            .unwrap()
+            .with_guessed_format()
+            .unwrap();
         let (sw, sh) = src_img.into_dimensions().unwrap();
         let probe = postpix::probe::probe(&std::fs::read(site.path(src)).unwrap()).unwrap();
         let (uw, uh) = (probe.width, probe.height);
@@ -69,12 +83,23 @@ fn site_example_build_meets_the_issue() {
             let bytes = std::fs::read(site.path(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
             assert_eq!(bytes.len() as u64, var["bytes"].as_u64().unwrap(), "{path}");
             assert!(!has_exif(&bytes), "{path} carries EXIF/XMP");
-            let dec = image::load_from_memory(&bytes).unwrap_or_else(|e| panic!("{path} does not decode: {e}"));
+            let dec = image::load_from_memory(&bytes)
+                .unwrap_or_else(|e| panic!("{path} does not decode: {e}"));
             let (w, h) = (dec.width(), dec.height());
-            assert_eq!((w, h), (var["width"].as_u64().unwrap() as u32, var["height"].as_u64().unwrap() as u32), "{path}");
+            assert_eq!(
+                (w, h),
+                (
+                    var["width"].as_u64().unwrap() as u32,
+                    var["height"].as_u64().unwrap() as u32
+                ),
+                "{path}"
+            );
             assert!(w <= uw, "{path}: {w} px is wider than the source ({uw} px)");
             let expect_h = uh as f64 * w as f64 / uw as f64;
-            assert!((h as f64 - expect_h).abs() <= 1.0, "{path}: {w}x{h}, expected height {expect_h:.1}");
+            assert!(
+                (h as f64 - expect_h).abs() <= 1.0,
+                "{path}: {w}x{h}, expected height {expect_h:.1}"
+            );
         }
     }
 
@@ -100,10 +125,16 @@ fn site_example_build_meets_the_issue() {
     let v2 = build(&site, &[]);
     assert_eq!(v2["summary"]["encoded"], 0, "{}", v2["summary"]);
     assert_eq!(v2["summary"]["variants_written"], 0);
-    assert_eq!(changes(&before, &snapshot(&site.root)), Vec::<String>::new());
+    assert_eq!(
+        changes(&before, &snapshot(&site.root)),
+        Vec::<String>::new()
+    );
 
     // Deleting one variant makes the next build rewrite only that one.
-    let victim = images["postimg/wood.jpg"]["variants"][0]["path"].as_str().unwrap().to_string();
+    let victim = images["postimg/wood.jpg"]["variants"][0]["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
     std::fs::remove_file(site.path(&victim)).unwrap();
     let before = snapshot(&site.root);
     let v3 = build(&site, &[]);
@@ -127,17 +158,28 @@ fn identical_bytes_are_encoded_once_and_orphans_untouched() {
     let images = images_by_source(&v);
     // freshflower.jpg and IMG_0001.JPG hold the same bytes; so do rocket.jpg and rocket.gif.
     let ff = &images["postimg/IMG_0001.JPG"];
-    assert_eq!(ff["same_as"], serde_json::json!(["postimg/freshflower.jpg"]), "{ff}");
+    assert_eq!(
+        ff["same_as"],
+        serde_json::json!(["postimg/freshflower.jpg"]),
+        "{ff}"
+    );
     assert!(!images.contains_key("postimg/freshflower.jpg"));
-    assert_eq!(std::fs::read(site.path("postimg/orphan-unreferenced.png")).unwrap(), orphan);
+    assert_eq!(
+        std::fs::read(site.path("postimg/orphan-unreferenced.png")).unwrap(),
+        orphan
+    );
     let listing: Vec<String> = std::fs::read_dir(site.path("postimg/responsive"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(!listing.iter().any(|n| n.starts_with("orphan")), "{listing:?}");
+    assert!(
+        !listing.iter().any(|n| n.starts_with("orphan")),
+        "{listing:?}"
+    );
     for n in &listing {
         assert!(
-            n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
+            n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
             "variant name is not URL-safe: {n}"
         );
     }
@@ -149,10 +191,17 @@ fn changed_settings_prune_only_what_postpix_wrote() {
     build(&site, &["--widths", "480,960"]);
     std::fs::write(site.path("postimg/responsive/user-file.txt"), b"mine").unwrap();
     let v = build(&site, &["--widths", "320"]);
-    assert!(v["summary"]["variants_pruned"].as_u64().unwrap() > 0, "{}", v["summary"]);
+    assert!(
+        v["summary"]["variants_pruned"].as_u64().unwrap() > 0,
+        "{}",
+        v["summary"]
+    );
     for e in std::fs::read_dir(site.path("postimg/responsive")).unwrap() {
         let n = e.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(n == "user-file.txt" || n.contains("-320.") || !n.contains("-480."), "{n} survived pruning");
+        assert!(
+            n == "user-file.txt" || n.contains("-320.") || !n.contains("-480."),
+            "{n} survived pruning"
+        );
     }
     assert!(site.path("postimg/responsive/user-file.txt").exists());
 }
@@ -166,6 +215,10 @@ fn a_broken_image_fails_alone_with_exit_1() {
     let (v, out) = site.json(&["build", "--json", "."]);
     assert_eq!(code(&out), 1, "{}", show(&out));
     let images = images_by_source(&v);
-    assert_eq!(images["postimg/wood.jpg"]["status"], "failed", "{}", images["postimg/wood.jpg"]);
+    assert_eq!(
+        images["postimg/wood.jpg"]["status"], "failed",
+        "{}",
+        images["postimg/wood.jpg"]
+    );
     assert!(images["postimg/dune.jpg"]["status"] == "encoded");
 }

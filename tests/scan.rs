@@ -74,7 +74,11 @@ const EXPECTED: &[(&str, usize, &str, &str, Option<&str>)] = &[
 fn refs(v: &Value) -> Vec<(String, usize, String, String, Option<String>)> {
     let mut out = Vec::new();
     for p in v["posts"].as_array().unwrap() {
-        let path = p["path"].as_str().unwrap().trim_start_matches("_posts/").to_string();
+        let path = p["path"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("_posts/")
+            .to_string();
         for r in p["refs"].as_array().unwrap() {
             out.push((
                 path.clone(),
@@ -96,14 +100,28 @@ fn site_example_references_match_its_readme() {
     let got = refs(&v);
     let want: Vec<_> = EXPECTED
         .iter()
-        .map(|(p, l, k, s, src)| (p.to_string(), *l, k.to_string(), s.to_string(), src.map(str::to_string)))
+        .map(|(p, l, k, s, src)| {
+            (
+                p.to_string(),
+                *l,
+                k.to_string(),
+                s.to_string(),
+                src.map(str::to_string),
+            )
+        })
         .collect();
     for w in &want {
-        assert!(got.contains(w), "expected reference not found: {w:?}\n got: {got:#?}");
+        assert!(
+            got.contains(w),
+            "expected reference not found: {w:?}\n got: {got:#?}"
+        );
     }
     for g in &got {
         // External refs carry no source; every other ref found must be one the README describes.
-        assert!(want.contains(g), "unexpected candidate (KEEP text must yield none): {g:?}");
+        assert!(
+            want.contains(g),
+            "unexpected candidate (KEEP text must yield none): {g:?}"
+        );
     }
 }
 
@@ -111,19 +129,34 @@ fn site_example_references_match_its_readme() {
 fn orphans_lies_and_image_facts_are_reported() {
     let site = TestSite::copy_of("site-example");
     let (v, _) = site.json(&["scan", "--json"]);
-    assert_eq!(v["orphans"], serde_json::json!(["postimg/orphan-unreferenced.png"]));
+    assert_eq!(
+        v["orphans"],
+        serde_json::json!(["postimg/orphan-unreferenced.png"])
+    );
     let images = v["images"].as_array().unwrap();
-    let find = |s: &str| images.iter().find(|i| i["source"] == s).unwrap_or_else(|| panic!("{s} missing"));
+    let find = |s: &str| {
+        images
+            .iter()
+            .find(|i| i["source"] == s)
+            .unwrap_or_else(|| panic!("{s} missing"))
+    };
     let emote = find("postimg/emote.jpeg");
     assert_eq!(emote["format"], "gif");
     assert_eq!(emote["frames"], 133);
     let rotated = find("postimg/H9hmcrcqXVibHrSWQUzksAILzeewmsHHfiaW7aka6C1LRQhiadjtRG13icAZRnUTrJDmjicXZvuxAJ2t5zRSf0Lcctw.jpeg");
-    assert!(rotated["height"].as_u64() > rotated["width"].as_u64(), "EXIF 6 should report upright size: {rotated}");
+    assert!(
+        rotated["height"].as_u64() > rotated["width"].as_u64(),
+        "EXIF 6 should report upright size: {rotated}"
+    );
     let wood = find("postimg/wood.jpg");
     assert_eq!(wood["referenced_by"].as_array().unwrap().len(), 2);
-    let liar = v["posts"].as_array().unwrap().iter()
+    let liar = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
         .flat_map(|p| p["refs"].as_array().unwrap().iter())
-        .find(|r| r["source"] == "postimg/rocket.gif").unwrap();
+        .find(|r| r["source"] == "postimg/rocket.gif")
+        .unwrap();
     assert_eq!(liar["format"], "jpeg");
     assert_eq!(liar["extension_mismatch"], true);
     assert_eq!(v["summary"]["missing"], 1);
@@ -136,9 +169,15 @@ fn scan_writes_nothing_and_changes_no_mtime() {
     let out = site.run(&["scan", "."]);
     assert_eq!(code(&out), 0, "{}", show(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("does-not-exist.jpg"), "human report names the missing file:\n{text}");
+    assert!(
+        text.contains("does-not-exist.jpg"),
+        "human report names the missing file:\n{text}"
+    );
     assert!(text.contains("orphan-unreferenced.png"), "{text}");
-    assert_eq!(changes(&before, &snapshot(&site.root)), Vec::<String>::new());
+    assert_eq!(
+        changes(&before, &snapshot(&site.root)),
+        Vec::<String>::new()
+    );
 }
 
 #[cfg(unix)]
@@ -153,8 +192,18 @@ fn traversal_and_symlinks_out_are_outside_and_never_read() {
     .unwrap();
     let (v, out) = site.json(&["scan", "--json"]);
     assert_eq!(code(&out), 0, "{}", show(&out));
-    let post = v["posts"].as_array().unwrap().iter().find(|p| p["path"] == "_posts/2022-01-01-hostile.md").unwrap();
-    let statuses: Vec<&str> = post["refs"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    let post = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == "_posts/2022-01-01-hostile.md")
+        .unwrap();
+    let statuses: Vec<&str> = post["refs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, vec!["outside"; 4], "{post}");
 }
 

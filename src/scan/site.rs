@@ -9,13 +9,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 /// Folders never scanned, whatever the configuration says.
-const SKIP_DIRS: &[&str] = &[
-    "_site",
-    "vendor",
-    "node_modules",
-    "target",
-    "_build",
-];
+const SKIP_DIRS: &[&str] = &["_site", "vendor", "node_modules", "target", "_build"];
 
 /// The Jekyll settings postpix reads from `_config.yml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -157,7 +151,9 @@ pub fn markdown_files(
             }
             let name = e.file_name().to_string_lossy();
             if e.file_type().is_dir() {
-                if name.starts_with('.') || SKIP_DIRS.contains(&name.as_ref()) || name == variant_dir
+                if name.starts_with('.')
+                    || SKIP_DIRS.contains(&name.as_ref())
+                    || name == variant_dir
                 {
                     return false;
                 }
@@ -220,6 +216,9 @@ mod tests {
         }
         let cfg = JekyllConfig::parse("exclude: [README.md]");
         let files = markdown_files(r, &cfg, "responsive", &[]);
-        assert_eq!(files, vec!["_posts/a.md", "_posts/sub/b.markdown", "about.md"]);
+        assert_eq!(
+            files,
+            vec!["_posts/a.md", "_posts/sub/b.markdown", "about.md"]
+        );
     }
 }

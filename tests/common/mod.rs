@@ -9,7 +9,9 @@ use std::time::SystemTime;
 
 /// Path of a fixture inside `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// A temp copy of a fixture site.
@@ -33,7 +35,14 @@ impl TestSite {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("site");
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        for part in ["_posts", "postimg", "img", "_layouts", "_config.yml", "index.html"] {
+        for part in [
+            "_posts",
+            "postimg",
+            "img",
+            "_layouts",
+            "_config.yml",
+            "index.html",
+        ] {
             let src = repo.join(part);
             if src.is_dir() {
                 copy_tree(&src, &root.join(part));
