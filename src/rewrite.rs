@@ -287,11 +287,21 @@ pub fn picture(
     }
     let has = |own: &[(String, Option<String>)], n: &str| own.iter().any(|(k, _)| k == n);
 
+    // An author who fixed the display width in pixels knows the slot better than the site-wide
+    // content width does.
+    let sizes = own
+        .iter()
+        .find(|(k, _)| k == "width")
+        .and_then(|(_, v)| v.as_deref())
+        .and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok())
+        .filter(|&w| w > 0)
+        .map(crate::config::sizes_for)
+        .unwrap_or_else(|| sizes.to_string());
     let mut img: Vec<(String, Option<String>)> = vec![("src".into(), Some(url(top)))];
     if fallback.len() > 1 {
         let set: Vec<(String, u32)> = fallback.iter().map(|v| (url(v), v.width)).collect();
         img.push(("srcset".into(), Some(srcset(&set))));
-        img.push(("sizes".into(), Some(sizes.to_string())));
+        img.push(("sizes".into(), Some(sizes.clone())));
     }
     // The author's explicit size wins; adding ours beside only one of theirs would distort.
     if !has(&own, "width") && !has(&own, "height") {
@@ -300,6 +310,11 @@ pub fn picture(
     }
     if !has(&own, "alt") {
         img.push(("alt".into(), Some(String::new())));
+    }
+    // width/height reserve the space; without `height:auto` a theme that only caps the width
+    // would squash the picture, and without `max-width` it would overflow a phone screen.
+    if !has(&own, "style") {
+        img.push(("style".into(), Some("max-width:100%;height:auto".into())));
     }
     img.extend(own.iter().cloned());
     if !has(&own, "loading") {
@@ -317,7 +332,7 @@ pub fn picture(
     Ok(Picture {
         webp: webp.iter().map(|v| (url(v), v.width)).collect(),
         fallback: fallback.iter().map(|v| (url(v), v.width)).collect(),
-        sizes: sizes.to_string(),
+        sizes,
         img_attrs: img,
         original: original.to_string(),
     })
@@ -456,6 +471,7 @@ mod tests {
             .unwrap()
             .to_html();
         assert!(html.contains("width=\"256\""));
+        assert!(html.contains("sizes=\"(max-width: 256px) 100vw, 256px\""));
         assert!(!html.contains("height="));
         assert!(html.contains("class=\"wide\""));
         assert!(html.contains("loading=\"eager\""));
