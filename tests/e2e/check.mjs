@@ -1,0 +1,102 @@
+// Serve a built Jekyll site on 127.0.0.1 and load pages in headless Chromium; print what the
+// browser saw as JSON on stdout. Assertions live in the Rust test (tests/e2e.rs).
+//
+// usage: node check.mjs <site-dir> <page-path>...
+// Every request to another host is aborted: the pipeline and its test never touch the network.
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const [root, ...pages] = process.argv.slice(2);
+const TYPES = {
+  ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript",
+  ".webp": "image/webp", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+  ".gif": "image/gif", ".svg": "image/svg+xml", ".xml": "application/xml",
+};
+
+const server = http.createServer((req, res) => {
+  let p;
+  try {
+    p = decodeURIComponent(new URL(req.url, "http://x").pathname);
+  } catch {
+    res.writeHead(400).end();
+    return;
+  }
+  let file = path.join(root, p);
+  if (!file.startsWith(path.resolve(root))) { res.writeHead(403).end(); return; }
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, "index.html");
+  if (!fs.existsSync(file)) { res.writeHead(404).end("not found"); return; }
+  res.writeHead(200, { "content-type": TYPES[path.extname(file).toLowerCase()] || "application/octet-stream" });
+  fs.createReadStream(file).pipe(res);
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const base = `http://127.0.0.1:${server.address().port}`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
+});
+
+const viewports = [
+  { width: 375, height: 800, dpr: 2 },
+  { width: 1440, height: 900, dpr: 1 },
+];
+const results = [];
+for (const vp of viewports) {
+  const context = await browser.newContext({
+    viewport: { width: vp.width, height: vp.height }, deviceScaleFactor: vp.dpr,
+  });
+  for (const page of pages) {
+    const tab = await context.newPage();
+    await tab.route("**/*", (route) =>
+      route.request().url().startsWith(base) ? route.continue() : route.abort());
+    const responses = [];
+    tab.on("response", (r) => responses.push({ url: r.url(), status: r.status() }));
+    const failed = [];
+    tab.on("requestfailed", (r) => failed.push({ url: r.url(), error: r.failure()?.errorText }));
+    await tab.goto(`${base}/${page}`, { waitUntil: "load" });
+    const images = await tab.evaluate(async () => {
+      const out = [];
+      for (const img of Array.from(document.images)) {
+        img.scrollIntoView({ block: "center" });
+        if (!img.complete) {
+          await new Promise((resolve) => {
+            img.addEventListener("load", resolve, { once: true });
+            img.addEventListener("error", resolve, { once: true });
+            setTimeout(resolve, 5000);
+          });
+        }
+        const picture = img.closest("picture");
+        const span = img.closest("span.postpix");
+        const source = picture ? picture.querySelector('source[type="image/webp"]') : null;
+        out.push({
+          rewritten: !!span,
+          src: img.getAttribute("src"),
+          currentSrc: img.currentSrc,
+          complete: img.complete,
+          naturalWidth: img.naturalWidth,
+          renderedWidth: img.getBoundingClientRect().width,
+          hasWebpSource: !!source,
+          webpSrcset: source ? source.srcset : null,
+          imgSrcset: img.srcset || null,
+          inLink: !!img.closest("a"),
+          visibleText: span ? "" : null,
+        });
+      }
+      // Escaped markup shows up as text: kramdown turns a broken <img> into visible "&lt;img".
+      const bodyText = document.body.innerText;
+      return { out, escaped: /<(img|picture|source)\b/i.test(bodyText) || /\{\{|\{%/.test(bodyText) };
+    });
+    results.push({
+      page, viewport: vp.width, dpr: vp.dpr, images: images.out, escapedMarkup: images.escaped,
+      responses, failed: failed.filter((f) => f.url.startsWith(base)),
+    });
+    await tab.close();
+  }
+  await context.close();
+}
+await browser.close();
+server.close();
+process.stdout.write(JSON.stringify({ base, results }, null, 1));
