@@ -202,54 +202,9 @@ fn to_pixels(img: DynamicImage) -> Pixels {
 }
 
 /// Number of frames (image descriptors) in a GIF, by walking its block structure without
-/// decompressing anything: microseconds even for long animations. A truncated file counts the
-/// frames seen so far, as browsers would show them; `None` if it is not a GIF at all.
+/// decompressing anything (see [`gif_info`](super::animated::gif_info)); `None` if not a GIF.
 pub fn gif_frame_count(bytes: &[u8]) -> Option<usize> {
-    if !(bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")) || bytes.len() < 13 {
-        return None;
-    }
-    let flags = bytes[10];
-    let mut pos = 13usize;
-    if flags & 0x80 != 0 {
-        pos += 3 << ((flags & 7) + 1);
-    }
-    let mut frames = 0usize;
-    // Skips a chain of data sub-blocks; returns the position after the terminator.
-    let skip_sub_blocks = |mut p: usize| -> Option<usize> {
-        loop {
-            let len = usize::from(*bytes.get(p)?);
-            p += 1;
-            if len == 0 {
-                return Some(p);
-            }
-            p += len;
-        }
-    };
-    while let Some(&block) = bytes.get(pos) {
-        match block {
-            0x21 => match skip_sub_blocks(pos + 2) {
-                Some(p) => pos = p,
-                None => break,
-            },
-            0x2C => {
-                let Some(&local) = bytes.get(pos + 9) else {
-                    break;
-                };
-                frames += 1;
-                let mut p = pos + 10;
-                if local & 0x80 != 0 {
-                    p += 3 << ((local & 7) + 1);
-                }
-                // LZW minimum code size, then the image data sub-blocks.
-                match skip_sub_blocks(p + 1) {
-                    Some(p) => pos = p,
-                    None => break,
-                }
-            }
-            _ => break, // 0x3B trailer, or garbage after the last frame
-        }
-    }
-    Some(frames)
+    super::animated::gif_info(bytes).map(|i| i.frames)
 }
 
 /// The Orientation tag (0x0112) of IFD0 in a raw EXIF block (TIFF header first; an `Exif\0\0`

@@ -8,6 +8,7 @@
 //! fallback, and serves the (metadata-stripped, [`metadata`]) source file itself when re-encoding
 //! at its own width would only make it bigger. Nothing here touches the file system.
 
+pub mod animated;
 pub mod classify;
 pub mod decode;
 pub mod jpeg;
@@ -16,6 +17,7 @@ pub mod png;
 pub mod resize;
 pub mod webp;
 
+pub use animated::encode_animated;
 use serde::Serialize;
 
 use crate::format::Format;
@@ -242,7 +244,7 @@ pub enum EncodeError {
         reason: String,
     },
     /// Animated GIFs go through [`encode_animated`], not [`encode_source`].
-    #[error("animated GIF with {frames} frames; animated images are not re-encoded yet")]
+    #[error("animated GIF with {frames} frames; it needs the animated encoder (encode_animated)")]
     Animated {
         /// Number of frames.
         frames: usize,

@@ -482,6 +482,41 @@ fn source_bytes_are_served_stripped_when_smaller() {
 }
 
 #[test]
+fn source_bytes_replace_a_bigger_reencode_only_when_upright() {
+    // At q100 the re-encoded 3.5 KB JPEG grows, so the stripped source is served instead.
+    let settings = EncodeSettings {
+        jpeg_quality: 100,
+        ..EncodeSettings::default()
+    };
+    let l = DecodeLimits::default();
+    let source = corpus("gray-objects.jpg");
+    let e = encode_source(&source, &[128, 480], &settings, &l).unwrap();
+    let top = e
+        .outputs
+        .iter()
+        .find(|o| o.width == 256 && o.format == OutFormat::Jpeg)
+        .unwrap();
+    assert_eq!(top.origin, Origin::SourceBytes);
+    assert!(top.bytes.len() <= source.len());
+    // encode_one repairs it identically.
+    assert_eq!(
+        &encode_one(&source, 256, OutFormat::Jpeg, &settings, &l).unwrap(),
+        top
+    );
+    // Smaller widths are always encoded.
+    assert!(e
+        .outputs
+        .iter()
+        .filter(|o| o.width == 128)
+        .all(|o| o.origin == Origin::Encoded));
+
+    // Orientation 3 must be applied, so the source can never be served as is.
+    let e = encode_source(&corpus("rocket-exif3-retagged.jpg"), &[480], &settings, &l).unwrap();
+    assert_eq!(e.orientation, 3);
+    assert!(e.outputs.iter().all(|o| o.origin == Origin::Encoded));
+}
+
+#[test]
 fn outputs_are_deterministic_and_encode_one_repairs_them() {
     for (name, widths) in [
         ("palette-diagram.png", &[300, 910][..]),
@@ -566,4 +601,100 @@ fn bad_bytes_are_errors_not_panics() {
     let _ = encode_source(&jpeg[..300], &[64], &s, &l);
     let gif = corpus("earth.gif");
     let _ = encode_source(&gif[..gif.len() / 2], &[64], &s, &l);
+}
+
+/// (loop count, per-frame durations in ms) of an animated WebP, read from its RIFF chunks.
+fn webp_animation(bytes: &[u8]) -> (u16, Vec<u32>) {
+    assert_eq!(&bytes[0..4], b"RIFF");
+    assert_eq!(&bytes[8..12], b"WEBP");
+    let mut pos = 12;
+    let mut loops = None;
+    let mut durations = Vec::new();
+    while pos + 8 <= bytes.len() {
+        let kind = &bytes[pos..pos + 4];
+        let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
+        let body = &bytes[pos + 8..pos + 8 + len];
+        match kind {
+            b"ANIM" => loops = Some(u16::from_le_bytes([body[4], body[5]])),
+            b"ANMF" => durations.push(u32::from_le_bytes([body[12], body[13], body[14], 0])),
+            _ => {}
+        }
+        pos += 8 + len + (len & 1);
+    }
+    (loops.expect("ANIM chunk"), durations)
+}
+
+#[test]
+fn animated_gif_becomes_animated_webp_with_same_timing() {
+    for (name, frames, widths) in [
+        ("anim-banner-88x31.gif", 4, &[480][..]),
+        ("anim-emote-133-frames.gif", 133, &[480][..]),
+        ("anim-paper-plane.gif", 56, &[175, 480][..]),
+    ] {
+        let bytes = corpus(name);
+        let info = animated::gif_info(&bytes).unwrap();
+        assert_eq!(info.frames, frames, "{name}");
+        let e = encode_animated(
+            &bytes,
+            widths,
+            &EncodeSettings::default(),
+            &DecodeLimits::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let gif = e.outputs.last().unwrap();
+        assert_eq!(
+            (gif.format, gif.origin),
+            (OutFormat::Gif, Origin::SourceBytes)
+        );
+        assert_eq!(gif.bytes, bytes);
+        let webps: Vec<_> = e
+            .outputs
+            .iter()
+            .filter(|o| o.format == OutFormat::Webp)
+            .collect();
+        eprintln!(
+            "{name}: gif {} B, webp {:?}, dropped {:?}",
+            bytes.len(),
+            webps
+                .iter()
+                .map(|o| (o.width, o.bytes.len()))
+                .collect::<Vec<_>>(),
+            e.dropped
+        );
+        assert_eq!(
+            webps.len() + e.dropped.len(),
+            plan_widths(e.width, widths).len()
+        );
+        let want: Vec<u32> = info.delays_cs.iter().map(|&d| u32::from(d) * 10).collect();
+        for o in webps {
+            let (loops, durations) = webp_animation(&o.bytes);
+            assert_eq!(
+                i32::from(loops),
+                animated::webp_loop_count(info.loop_count),
+                "{name}"
+            );
+            assert_eq!(durations, want, "{name} at {} px", o.width);
+            let guarded = e.dropped.iter().any(|d| d.width == o.width);
+            assert_eq!(guarded, o.bytes.len() >= bytes.len(), "{name}: size guard");
+        }
+    }
+}
+
+#[test]
+fn still_gif_through_encode_animated_is_a_still_encode() {
+    let e = encode_animated(
+        &corpus("earthrise.gif"),
+        &[160],
+        &EncodeSettings::default(),
+        &DecodeLimits::default(),
+    )
+    .unwrap();
+    check_outputs("earthrise", &e);
+}
+
+#[test]
+fn gif_loop_counts_map_like_gif2webp() {
+    assert_eq!(animated::webp_loop_count(None), 1);
+    assert_eq!(animated::webp_loop_count(Some(0)), 0);
+    assert_eq!(animated::webp_loop_count(Some(2)), 3);
 }
