@@ -333,7 +333,11 @@ impl AnimEncoder {
         picture.use_argb = 1;
         picture.width = i32::try_from(px.width).map_err(|_| self.error("frame width"))?;
         picture.height = i32::try_from(px.height).map_err(|_| self.error("frame height"))?;
-        let stride = i32::try_from(px.width * 4).map_err(|_| self.error("frame stride"))?;
+        let stride = px
+            .width
+            .checked_mul(4)
+            .and_then(|s| i32::try_from(s).ok())
+            .ok_or_else(|| self.error("frame stride"))?;
         if px.layout != Layout::Rgba || px.data.len() != px.width as usize * px.height as usize * 4
         {
             return Err(self.error("frame buffer is not canvas-sized RGBA"));

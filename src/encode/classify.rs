@@ -12,7 +12,7 @@ const SAMPLE_ROWS: u32 = 512;
 /// Distinct colours are counted up to this cap; beyond it the exact number does not matter.
 const COLOUR_CAP: usize = 4096;
 
-/// Share of pixels equal to their right neighbour above which an image is a graphic.
+/// Share of pixels equal to their right neighbour at or above which an image is a graphic.
 pub const FLAT_SHARE: f64 = 0.5;
 /// Distinct-colour count at or below which an image is a graphic.
 pub const FEW_COLOURS: usize = 192;
@@ -83,7 +83,8 @@ pub fn measure(px: &Pixels) -> GraphicStats {
 ///   entries, so 192 leaves it on the photo side), or
 /// - graphic if it is **at most 64×64 px** (icons: lossless costs nothing at that size).
 ///
-/// Fully transparent pixels count as one colour whatever RGB they store.
+/// Fully transparent pixels count as one colour whatever RGB they store. Known limit: a gray
+/// photo with a narrow tonal range (≤ 192 levels) counts as a graphic.
 pub fn is_graphic(px: &Pixels) -> bool {
     if px.width <= ICON_SIDE && px.height <= ICON_SIDE {
         return true;

@@ -6,7 +6,9 @@
 //! sources, oxipng-optimised PNG ([`png`]) for PNG and still-GIF sources. Lossless vs lossy WebP
 //! follows [`classify::is_graphic`]. A size guard drops WebP variants that do not beat their
 //! fallback, and serves the (metadata-stripped, [`metadata`]) source file itself when re-encoding
-//! at its own width would only make it bigger. Nothing here touches the file system.
+//! at its own width would only make it bigger. Animated GIFs take their own path
+//! ([`encode_animated`]: animated WebP per width, the GIF itself as fallback). Nothing here
+//! touches the file system.
 
 pub mod animated;
 pub mod classify;
