@@ -1,0 +1,700 @@
+//! Tests of the encode room against real corpus files (`tests/fixtures/corpus`).
+
+use super::*;
+
+fn corpus(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/corpus/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn enc(name: &str, widths: &[u32]) -> Encoded {
+    encode_source(
+        &corpus(name),
+        widths,
+        &EncodeSettings::default(),
+        &DecodeLimits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Decode any output back to RGBA8, checking its size is what the Output claims.
+fn decode_output(o: &Output) -> image::RgbaImage {
+    let img = match o.format {
+        OutFormat::Webp => {
+            let d = ::webp::Decoder::new(&o.bytes)
+                .decode()
+                .expect("webp output decodes");
+            let raw: Vec<u8> = if d.is_alpha() {
+                d.to_vec()
+            } else {
+                d.chunks_exact(3)
+                    .flat_map(|p| [p[0], p[1], p[2], 255])
+                    .collect()
+            };
+            image::RgbaImage::from_raw(d.width(), d.height(), raw).expect("webp buffer size")
+        }
+        _ => image::load_from_memory(&o.bytes)
+            .expect("fallback decodes")
+            .to_rgba8(),
+    };
+    assert_eq!(
+        (img.width(), img.height()),
+        (o.width, o.height),
+        "decoded size of {:?} {}",
+        o.format,
+        o.width
+    );
+    img
+}
+
+/// Every output decodes, is no wider than the source and keeps its aspect ratio within 1 px.
+fn check_outputs(name: &str, e: &Encoded) {
+    assert!(!e.outputs.is_empty(), "{name}: no outputs");
+    for o in &e.outputs {
+        decode_output(o);
+        assert!(
+            o.width <= e.width,
+            "{name}: {} wider than {}",
+            o.width,
+            e.width
+        );
+        let exact = f64::from(e.height) * f64::from(o.width) / f64::from(e.width);
+        assert!(
+            (f64::from(o.height) - exact).abs() <= 1.0,
+            "{name}: {}×{} vs source {}×{}",
+            o.width,
+            o.height,
+            e.width,
+            e.height
+        );
+    }
+}
+
+#[test]
+fn plan_widths_never_upscales_and_spaces_widths() {
+    let cfg = [480, 960, 1440];
+    assert_eq!(plan_widths(1000, &cfg), vec![480, 1000]);
+    assert_eq!(plan_widths(16, &cfg), vec![16]);
+    assert_eq!(plan_widths(3000, &cfg), vec![480, 960, 1440]);
+    assert_eq!(plan_widths(1440, &cfg), vec![480, 960, 1440]);
+    assert_eq!(plan_widths(1500, &cfg), vec![480, 960, 1440]);
+    // 1066 is exactly 0.9 × 1184.4…: kept only if ≤ 0.9 × the last kept.
+    assert_eq!(plan_widths(1067, &cfg), vec![480, 960, 1067]);
+    assert_eq!(plan_widths(1066, &cfg), vec![480, 1066]);
+    assert_eq!(plan_widths(500, &[480, 960]), vec![500]);
+    assert_eq!(plan_widths(700, &[]), vec![700]);
+    assert_eq!(plan_widths(0, &cfg), Vec::<u32>::new());
+}
+
+#[test]
+fn scaled_height_rounds_and_is_at_least_one() {
+    assert_eq!(scaled_height(640, 427, 320), 214); // 213.5 rounds up
+    assert_eq!(scaled_height(1000, 1, 10), 1);
+    assert_eq!(scaled_height(3, 2, 3), 2);
+}
+
+#[test]
+fn fallback_family_follows_the_source() {
+    assert_eq!(fallback_format(Format::Jpeg), OutFormat::Jpeg);
+    assert_eq!(fallback_format(Format::Png), OutFormat::Png);
+    assert_eq!(fallback_format(Format::Gif), OutFormat::Png);
+    assert_eq!(OutFormat::Jpeg.extension(), "jpg");
+    assert_eq!(OutFormat::Webp.mime(), "image/webp");
+}
+
+#[test]
+fn fingerprint_covers_every_setting() {
+    let base = EncodeSettings::default();
+    let variants = [
+        EncodeSettings {
+            webp_quality: 81.0,
+            ..base.clone()
+        },
+        EncodeSettings {
+            webp_method: 2,
+            ..base.clone()
+        },
+        EncodeSettings {
+            jpeg_quality: 90,
+            ..base.clone()
+        },
+        EncodeSettings {
+            png_preset: 3,
+            ..base.clone()
+        },
+        EncodeSettings {
+            lossless: LosslessMode::Never,
+            ..base.clone()
+        },
+    ];
+    for v in &variants {
+        assert_ne!(v.fingerprint(), base.fingerprint());
+    }
+    assert_eq!(base.fingerprint(), EncodeSettings::default().fingerprint());
+}
+
+#[test]
+fn classifier_separates_graphics_from_photos() {
+    let graphics = [
+        "screenshot-gnome.png",
+        "screenshot-wireshark-rgba.png",
+        "diagram-package-lifecycle.png",
+        "diagram-release-cycle.png",
+        "palette-diagram.png",
+        "scan-text.png",
+        "icon-16-go-home.png",
+        "icon-24-palette-folder.png",
+        "icon-32-save.png",
+        "icon-32-weather.png",
+        "icon-64-debian-emblem.png",
+        "screenshot-as-gif.gif",
+    ];
+    let photos = [
+        "photo-astronaut.png",
+        "photo-coffee.png",
+        "photo-chelsea-cat.png",
+        "photo-as-gif-flowers.gif",
+        "exif-orientation-6-expected.png",
+    ];
+    let mut wrong = Vec::new();
+    for (names, want) in [(&graphics[..], true), (&photos[..], false)] {
+        for name in names {
+            let d = decode::decode(&corpus(name), &DecodeLimits::default()).unwrap();
+            let stats = classify::measure(&d.pixels);
+            let got = classify::is_graphic(&d.pixels);
+            eprintln!("{name:40} {stats:?} graphic={got}");
+            if got != want {
+                wrong.push(format!(
+                    "{name}: expected graphic={want}, got {got} ({stats:?})"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+#[test]
+fn gif_frames_are_counted_without_decoding() {
+    assert_eq!(
+        decode::gif_frame_count(&corpus("anim-banner-88x31.gif")),
+        Some(4)
+    );
+    assert_eq!(
+        decode::gif_frame_count(&corpus("anim-emote-133-frames.gif")),
+        Some(133)
+    );
+    assert_eq!(decode::gif_frame_count(&corpus("earth.gif")), Some(1));
+    assert_eq!(decode::gif_frame_count(b"GIF89a"), None);
+    assert_eq!(decode::gif_frame_count(b"\x89PNG"), None);
+}
+
+#[test]
+fn animated_gif_is_refused_with_its_frame_count() {
+    let err = encode_source(
+        &corpus("anim-banner-88x31.gif"),
+        &[480],
+        &EncodeSettings::default(),
+        &DecodeLimits::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, EncodeError::Animated { frames: 4 }), "{err}");
+    // A liar: animated GIF named .png is still recognised.
+    let err = encode_source(
+        &corpus("liar-animated-gif-content.png"),
+        &[480],
+        &EncodeSettings::default(),
+        &DecodeLimits::default(),
+    )
+    .unwrap_err();
+    assert!(matches!(err, EncodeError::Animated { frames: 36 }), "{err}");
+}
+
+#[test]
+fn tiny_icon_gets_one_width_only() {
+    let e = enc("icon-16-go-home.png", &[480, 960, 1440]);
+    check_outputs("icon-16", &e);
+    assert!(e.lossless);
+    assert!(e.outputs.iter().all(|o| o.width == 16), "{:?}", e.outputs);
+    let src_len = corpus("icon-16-go-home.png").len();
+    let fb = e
+        .outputs
+        .iter()
+        .find(|o| o.format != OutFormat::Webp)
+        .unwrap();
+    assert!(
+        fb.bytes.len() <= src_len,
+        "fallback {} > source {src_len}",
+        fb.bytes.len()
+    );
+}
+
+#[test]
+fn exif_orientation_6_comes_out_upright() {
+    let e = enc("exif-orientation-6-real.jpg", &[107]);
+    assert_eq!(e.orientation, 6);
+    assert_eq!((e.width, e.height), (428, 640), "portrait after rotation");
+    check_outputs("exif-6", &e);
+    assert!(e.outputs.iter().all(|o| o.height > o.width));
+
+    // Compare full-size upright pixels with the reference rotation.
+    let real = decode::decode(
+        &corpus("exif-orientation-6-real.jpg"),
+        &DecodeLimits::default(),
+    )
+    .unwrap();
+    let expected = image::load_from_memory(&corpus("exif-orientation-6-expected.png"))
+        .unwrap()
+        .to_rgb8();
+    assert_eq!(real.pixels.layout, Layout::Rgb);
+    assert_eq!(
+        (real.pixels.width, real.pixels.height),
+        expected.dimensions()
+    );
+    let diff: u64 = real
+        .pixels
+        .data
+        .iter()
+        .zip(expected.as_raw())
+        .map(|(&a, &b)| u64::from(a.abs_diff(b)))
+        .sum();
+    let mean = diff as f64 / real.pixels.data.len() as f64;
+    // Tolerance 8/255: same JPEG decoded by two decoders; a wrong rotation gives ≈40+.
+    assert!(mean < 8.0, "mean abs diff {mean:.2}");
+}
+
+#[test]
+fn odd_png_and_jpeg_flavours_decode_and_encode() {
+    for (name, widths) in [
+        ("png16-rgb-julia-set.png", &[100][..]),
+        ("png16-rgba-piechart.png", &[120][..]),
+        ("palette-trns-interlaced-toucan.png", &[80][..]),
+        ("gray-alpha-stripes.png", &[160][..]),
+        ("interlaced-horse.png", &[100][..]),
+        ("photo-freshflower-progressive.jpg", &[200][..]),
+        ("gray-objects.jpg", &[128][..]),
+        ("cmyk-logo.jpg", &[100][..]),
+        ("liar-png-content.jpeg", &[150][..]),
+        ("liar-jpeg-content.gif", &[160][..]),
+        ("screenshot-as-gif.gif", &[139][..]),
+        ("transparent-cat.gif", &[480][..]),
+    ] {
+        let e = enc(name, widths);
+        eprintln!(
+            "{name:40} {}×{} lossless={} outputs={:?} dropped={:?}",
+            e.width,
+            e.height,
+            e.lossless,
+            e.outputs
+                .iter()
+                .map(|o| (o.width, o.format, o.bytes.len(), o.origin))
+                .collect::<Vec<_>>(),
+            e.dropped
+        );
+        check_outputs(name, &e);
+    }
+}
+
+#[test]
+fn gray_jpeg_gives_a_gray_jpeg_fallback() {
+    let e = enc("gray-cat.jpg", &[128]);
+    let fb = e
+        .outputs
+        .iter()
+        .find(|o| o.format == OutFormat::Jpeg)
+        .unwrap();
+    let img = image::load_from_memory(&fb.bytes).unwrap();
+    assert_eq!(img.color(), image::ColorType::L8);
+}
+
+#[test]
+fn alpha_survives_in_webp_and_png() {
+    for (name, width) in [
+        ("alpha-wizard-clipart.png", 120),
+        ("palette-trns-interlaced-toucan.png", 80),
+    ] {
+        let d = decode::decode(&corpus(name), &DecodeLimits::default()).unwrap();
+        assert_eq!(d.pixels.layout, Layout::Rgba, "{name}");
+        let e = enc(name, &[width]);
+        for o in &e.outputs {
+            let img = decode_output(o);
+            assert!(
+                img.pixels().any(|p| p[3] < 255),
+                "{name}: alpha lost in {:?}",
+                o.format
+            );
+        }
+        assert!(
+            e.outputs.iter().any(|o| o.format == OutFormat::Webp),
+            "{name}: {:?}",
+            e.dropped
+        );
+    }
+}
+
+#[test]
+fn opaque_rgba_is_encoded_without_alpha() {
+    // Despite its name, every pixel of this RGBA file has alpha 255.
+    let d = decode::decode(&corpus("alpha-skimage-logo.png"), &DecodeLimits::default()).unwrap();
+    assert_eq!(d.pixels.layout, Layout::Rgb);
+    let e = enc("alpha-skimage-logo.png", &[100]);
+    check_outputs("alpha-skimage-logo", &e);
+}
+
+#[test]
+fn exif_orientation_reader_accepts_long_types_and_rejects_junk() {
+    // Little-endian TIFF header, one IFD entry: 0x0112, SHORT, count 1, value 6.
+    let le = [
+        0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0,
+    ];
+    assert_eq!(decode::exif_orientation(&le), Some(6));
+    // Big-endian, SLONG (type 9) as some writers emit: value in all four bytes.
+    let be = [
+        0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 9, 0, 0, 0, 1, 0, 0, 0, 8,
+    ];
+    assert_eq!(decode::exif_orientation(&be), Some(8));
+    assert_eq!(
+        decode::exif_orientation(b"Exif\0\0II*\0\xff\xff\xff\xff"),
+        None
+    );
+    assert_eq!(decode::exif_orientation(b""), None);
+}
+
+/// True if `bytes` (any of our output formats) carries EXIF/XMP/text metadata.
+fn has_metadata(o: &Output) -> bool {
+    let b = &o.bytes;
+    let contains = |needle: &[u8]| b.windows(needle.len()).any(|w| w == needle);
+    match o.format {
+        OutFormat::Jpeg => {
+            // Walk the segments before the first scan looking for APP1 / COM.
+            let mut pos = 2;
+            while pos + 4 <= b.len() && b[pos] == 0xFF {
+                let marker = b[pos + 1];
+                if marker == 0xE1 || marker == 0xFE {
+                    return true;
+                }
+                if marker == 0xDA {
+                    break;
+                }
+                pos += 2 + usize::from(u16::from_be_bytes([b[pos + 2], b[pos + 3]]));
+            }
+            contains(b"Exif\0")
+        }
+        OutFormat::Png => [b"eXIf", b"tEXt", b"iTXt", b"zTXt", b"tIME"]
+            .iter()
+            .any(|c| contains(&c[..])),
+        OutFormat::Webp => contains(b"EXIF") || contains(b"XMP "),
+        OutFormat::Gif => false,
+    }
+}
+
+#[test]
+fn outputs_carry_no_metadata() {
+    for (name, widths) in [
+        ("photo-wood-exif.jpg", &[320][..]),
+        ("photo-phone-night-exif.jpg", &[240][..]),
+        ("scan-text.png", &[448][..]),
+        ("icc-profile-small.jpeg", &[48][..]),
+    ] {
+        let source = corpus(name);
+        let e = enc(name, widths);
+        for o in &e.outputs {
+            assert!(
+                !has_metadata(o),
+                "{name}: {:?} {} has metadata",
+                o.format,
+                o.width
+            );
+        }
+        if name.ends_with("exif.jpg") {
+            let src_out = Output {
+                width: 0,
+                height: 0,
+                format: OutFormat::Jpeg,
+                bytes: source,
+                origin: Origin::SourceBytes,
+            };
+            assert!(
+                has_metadata(&src_out),
+                "{name} should carry EXIF for this test"
+            );
+        }
+    }
+}
+
+#[test]
+fn size_guard_drops_webp_that_does_not_beat_the_fallback() {
+    let settings = EncodeSettings {
+        lossless: LosslessMode::Always,
+        ..EncodeSettings::default()
+    };
+    let e = encode_source(
+        &corpus("rocket.jpg"),
+        &[160],
+        &settings,
+        &DecodeLimits::default(),
+    )
+    .unwrap();
+    assert!(e.lossless);
+    assert_eq!(e.dropped.len(), 1, "{:?}", e.dropped);
+    let d = &e.dropped[0];
+    assert_eq!((d.width, d.format), (160, OutFormat::Webp));
+    assert!(
+        d.reason.starts_with("webp ") && d.reason.contains("≥ jpeg"),
+        "{}",
+        d.reason
+    );
+    assert_eq!(e.outputs.len(), 1);
+    assert_eq!(e.outputs[0].format, OutFormat::Jpeg);
+}
+
+#[test]
+fn source_bytes_are_served_stripped_when_smaller() {
+    // A 64 px icon is already tightly packed; re-encoding it rarely wins.
+    for name in [
+        "icon-64-debian-emblem.png",
+        "icon-32-save.png",
+        "gray-objects.jpg",
+    ] {
+        let source = corpus(name);
+        let e = enc(name, &[480]);
+        let fb = e
+            .outputs
+            .iter()
+            .find(|o| o.format != OutFormat::Webp)
+            .unwrap();
+        eprintln!(
+            "{name}: source {} fallback {} {:?}",
+            source.len(),
+            fb.bytes.len(),
+            fb.origin
+        );
+        if fb.origin == Origin::SourceBytes {
+            assert_eq!(
+                Some(fb.bytes.clone()),
+                metadata::strip_metadata(&source, crate::format::sniff(&source).unwrap())
+            );
+        }
+        assert!(fb.bytes.len() <= source.len());
+    }
+}
+
+#[test]
+fn source_bytes_replace_a_bigger_reencode_only_when_upright() {
+    // At q100 the re-encoded 3.5 KB JPEG grows, so the stripped source is served instead.
+    let settings = EncodeSettings {
+        jpeg_quality: 100,
+        ..EncodeSettings::default()
+    };
+    let l = DecodeLimits::default();
+    let source = corpus("gray-objects.jpg");
+    let e = encode_source(&source, &[128, 480], &settings, &l).unwrap();
+    let top = e
+        .outputs
+        .iter()
+        .find(|o| o.width == 256 && o.format == OutFormat::Jpeg)
+        .unwrap();
+    assert_eq!(top.origin, Origin::SourceBytes);
+    assert!(top.bytes.len() <= source.len());
+    // encode_one repairs it identically.
+    assert_eq!(
+        &encode_one(&source, 256, OutFormat::Jpeg, &settings, &l).unwrap(),
+        top
+    );
+    // Smaller widths are always encoded.
+    assert!(e
+        .outputs
+        .iter()
+        .filter(|o| o.width == 128)
+        .all(|o| o.origin == Origin::Encoded));
+
+    // Orientation 3 must be applied, so the source can never be served as is.
+    let e = encode_source(&corpus("rocket-exif3-retagged.jpg"), &[480], &settings, &l).unwrap();
+    assert_eq!(e.orientation, 3);
+    assert!(e.outputs.iter().all(|o| o.origin == Origin::Encoded));
+}
+
+#[test]
+fn outputs_are_deterministic_and_encode_one_repairs_them() {
+    for (name, widths) in [
+        ("palette-diagram.png", &[300, 910][..]),
+        ("rocket.jpg", &[160, 640][..]),
+    ] {
+        let a = enc(name, widths);
+        let b = enc(name, widths);
+        assert_eq!(a, b, "{name}: two runs differ");
+        let bytes = corpus(name);
+        for o in &a.outputs {
+            let format = if o.origin == Origin::SourceBytes {
+                fallback_format(crate::format::sniff(&bytes).unwrap())
+            } else {
+                o.format
+            };
+            let one = encode_one(
+                &bytes,
+                o.width,
+                format,
+                &EncodeSettings::default(),
+                &DecodeLimits::default(),
+            )
+            .unwrap();
+            assert_eq!(&one, o, "{name}: encode_one {:?} {}", o.format, o.width);
+        }
+    }
+}
+
+#[test]
+fn encode_one_refuses_upscaling_and_foreign_fallbacks() {
+    let bytes = corpus("icon-16-go-home.png");
+    let s = EncodeSettings::default();
+    let l = DecodeLimits::default();
+    assert!(matches!(
+        encode_one(&bytes, 32, OutFormat::Webp, &s, &l),
+        Err(EncodeError::Encode { .. })
+    ));
+    assert!(encode_one(&bytes, 16, OutFormat::Jpeg, &s, &l).is_err());
+}
+
+#[test]
+fn pixel_limit_is_checked_before_decoding() {
+    let limits = DecodeLimits {
+        max_pixels: 1000,
+        ..DecodeLimits::default()
+    };
+    let err = encode_source(
+        &corpus("rocket.jpg"),
+        &[480],
+        &EncodeSettings::default(),
+        &limits,
+    )
+    .unwrap_err();
+    match err {
+        EncodeError::TooLarge {
+            width,
+            height,
+            max_pixels,
+            ..
+        } => assert_eq!((width, height, max_pixels), (640, 427, 1000)),
+        other => panic!("expected TooLarge, got {other}"),
+    }
+}
+
+#[test]
+fn bad_bytes_are_errors_not_panics() {
+    let s = EncodeSettings::default();
+    let l = DecodeLimits::default();
+    assert!(matches!(
+        encode_source(b"", &[480], &s, &l),
+        Err(EncodeError::Unsupported { .. })
+    ));
+    assert!(encode_source(b"hello, I am text", &[480], &s, &l).is_err());
+    assert!(encode_source(b"\x89PNG\r\n\x1a\ngarbage", &[480], &s, &l).is_err());
+    assert!(encode_source(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], &[480], &s, &l).is_err());
+    assert!(encode_source(b"GIF89a\x01\x00", &[480], &s, &l).is_err());
+    let png = corpus("scan-text.png");
+    assert!(encode_source(&png[..png.len() / 2], &[64], &s, &l).is_err());
+    // A truncated JPEG may decode partially (zune fills the rest): only "no panic" is required.
+    let jpeg = corpus("rocket.jpg");
+    let _ = encode_source(&jpeg[..jpeg.len() / 2], &[64], &s, &l);
+    let _ = encode_source(&jpeg[..300], &[64], &s, &l);
+    let gif = corpus("earth.gif");
+    let _ = encode_source(&gif[..gif.len() / 2], &[64], &s, &l);
+}
+
+/// (loop count, per-frame durations in ms) of an animated WebP, read from its RIFF chunks.
+fn webp_animation(bytes: &[u8]) -> (u16, Vec<u32>) {
+    assert_eq!(&bytes[0..4], b"RIFF");
+    assert_eq!(&bytes[8..12], b"WEBP");
+    let mut pos = 12;
+    let mut loops = None;
+    let mut durations = Vec::new();
+    while pos + 8 <= bytes.len() {
+        let kind = &bytes[pos..pos + 4];
+        let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
+        let body = &bytes[pos + 8..pos + 8 + len];
+        match kind {
+            b"ANIM" => loops = Some(u16::from_le_bytes([body[4], body[5]])),
+            b"ANMF" => durations.push(u32::from_le_bytes([body[12], body[13], body[14], 0])),
+            _ => {}
+        }
+        pos += 8 + len + (len & 1);
+    }
+    (loops.expect("ANIM chunk"), durations)
+}
+
+#[test]
+fn animated_gif_becomes_animated_webp_with_same_timing() {
+    for (name, frames, widths) in [
+        ("anim-banner-88x31.gif", 4, &[480][..]),
+        ("anim-emote-133-frames.gif", 133, &[480][..]),
+        ("anim-paper-plane.gif", 56, &[175, 480][..]),
+    ] {
+        let bytes = corpus(name);
+        let info = animated::gif_info(&bytes).unwrap();
+        assert_eq!(info.frames, frames, "{name}");
+        let e = encode_animated(
+            &bytes,
+            widths,
+            &EncodeSettings::default(),
+            &DecodeLimits::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let gif = e.outputs.last().unwrap();
+        assert_eq!(
+            (gif.format, gif.origin),
+            (OutFormat::Gif, Origin::SourceBytes)
+        );
+        assert_eq!(gif.bytes, bytes);
+        let webps: Vec<_> = e
+            .outputs
+            .iter()
+            .filter(|o| o.format == OutFormat::Webp)
+            .collect();
+        eprintln!(
+            "{name}: gif {} B, webp {:?}, dropped {:?}",
+            bytes.len(),
+            webps
+                .iter()
+                .map(|o| (o.width, o.bytes.len()))
+                .collect::<Vec<_>>(),
+            e.dropped
+        );
+        assert_eq!(
+            webps.len() + e.dropped.len(),
+            plan_widths(e.width, widths).len()
+        );
+        let want: Vec<u32> = info.delays_cs.iter().map(|&d| u32::from(d) * 10).collect();
+        for o in webps {
+            let (loops, durations) = webp_animation(&o.bytes);
+            assert_eq!(
+                i32::from(loops),
+                animated::webp_loop_count(info.loop_count),
+                "{name}"
+            );
+            assert_eq!(durations, want, "{name} at {} px", o.width);
+            let guarded = e.dropped.iter().any(|d| d.width == o.width);
+            assert_eq!(guarded, o.bytes.len() >= bytes.len(), "{name}: size guard");
+        }
+    }
+}
+
+#[test]
+fn still_gif_through_encode_animated_is_a_still_encode() {
+    let e = encode_animated(
+        &corpus("earthrise.gif"),
+        &[160],
+        &EncodeSettings::default(),
+        &DecodeLimits::default(),
+    )
+    .unwrap();
+    check_outputs("earthrise", &e);
+}
+
+#[test]
+fn gif_loop_counts_map_like_gif2webp() {
+    assert_eq!(animated::webp_loop_count(None), 1);
+    assert_eq!(animated::webp_loop_count(Some(0)), 0);
+    assert_eq!(animated::webp_loop_count(Some(2)), 3);
+}

@@ -1,0 +1,40 @@
+//! WebP: 8-bit pixels in, a still WebP file out (lossy for photos, lossless for graphics).
+//!
+//! Always `encode_advanced`: the `webp` crate's `encode()`/`encode_lossless()` unwrap encoder
+//! errors and would panic on e.g. a 16384 px side. No metadata is written.
+
+use std::borrow::Cow;
+
+use super::decode::{Layout, Pixels};
+use super::EncodeSettings;
+
+/// Largest side WebP can store.
+pub const MAX_SIDE: u32 = 16383;
+
+/// Encode `px` as WebP. Lossless uses quality 75 (libwebp's effort knob in lossless mode) and
+/// the configured method; lossy uses the configured quality and method. Gray input is expanded
+/// to RGB because libwebp takes only RGB(A).
+pub fn encode(px: &Pixels, lossless: bool, settings: &EncodeSettings) -> Result<Vec<u8>, String> {
+    let mut config =
+        webp::WebPConfig::new().map_err(|()| "libwebp rejected its default config".to_string())?;
+    config.method = settings.webp_method.clamp(0, 6);
+    if lossless {
+        config.lossless = 1;
+        config.quality = 75.0;
+    } else {
+        config.lossless = 0;
+        config.quality = settings.webp_quality.clamp(0.0, 100.0);
+    }
+    let data: Cow<'_, [u8]> = match px.layout {
+        Layout::Luma => Cow::Owned(px.data.iter().flat_map(|&g| [g, g, g]).collect()),
+        _ => Cow::Borrowed(&px.data),
+    };
+    let encoder = match px.layout {
+        Layout::Rgba => webp::Encoder::from_rgba(&data, px.width, px.height),
+        _ => webp::Encoder::from_rgb(&data, px.width, px.height),
+    };
+    let mem = encoder
+        .encode_advanced(&config)
+        .map_err(|e| format!("libwebp error {e:?}"))?;
+    Ok(mem.to_vec())
+}
