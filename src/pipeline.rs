@@ -67,6 +67,8 @@ pub struct Source {
     pub referenced_by: Vec<String>,
     /// The extension names another format.
     pub extension_mismatch: bool,
+    /// At least one reference to it is one postpix may rewrite (not only front matter).
+    pub rewritable: bool,
 }
 
 /// Everything known about the site before any encoder runs.
@@ -502,7 +504,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
     let mut jobs: BTreeMap<String, Job> = BTreeMap::new(); // by hash
     let mut image_reports: BTreeMap<String, ImageReport> = BTreeMap::new(); // by first rel
     let mut job_of_source: BTreeMap<String, String> = BTreeMap::new(); // rel -> hash
-    for (rel, src) in &s.sources {
+    for (rel, src) in s.sources.iter().filter(|(_, s)| s.rewritable) {
         let mut warnings = Vec::new();
         if src.extension_mismatch {
             if let Ok(i) = &src.info {
@@ -542,9 +544,9 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             image_reports.insert(rel.clone(), fail(ImageStatus::Failed, e, warnings));
             continue;
         }
-        if info.frames > 1 {
+        if info.frames > 1 && info.format != Format::Gif {
             let e = format!(
-                "animated ({} frames): left as it is until animation support lands; a still variant would freeze it",
+                "animated PNG ({} frames): left as it is; a still variant would freeze it",
                 info.frames
             );
             image_reports.insert(rel.clone(), fail(ImageStatus::Skipped, e, warnings));
@@ -1048,11 +1050,13 @@ fn encode_job(src: &Source, job: &Job, cfg: &Config) -> std::result::Result<Enco
     if cache::hash_bytes(&bytes) != *src.hash.as_ref().unwrap_or(&String::new()) {
         return Err("changed on disk during the run; run again".into());
     }
-    if job.info.format == Format::Gif && job.info.frames > 1 {
-        return Err(format!("animated ({} frames)", job.info.frames));
-    }
+    let animated = job.info.format == Format::Gif && job.info.frames > 1;
     let result = catch_unwind(AssertUnwindSafe(|| {
-        encode::encode_source(&bytes, &job.widths, &cfg.encode, &cfg.limits)
+        if animated {
+            encode::encode_animated(&bytes, &job.widths, &cfg.encode, &cfg.limits)
+        } else {
+            encode::encode_source(&bytes, &job.widths, &cfg.encode, &cfg.limits)
+        }
     }));
     match result {
         Ok(Ok(enc)) => Ok(enc),

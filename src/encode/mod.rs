@@ -105,7 +105,7 @@ impl Default for DecodeLimits {
 }
 
 /// Format of one output file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutFormat {
     /// WebP, lossy or lossless.
