@@ -137,11 +137,13 @@ pub fn survey(cfg: &Config, manifest: Option<&Manifest>, want_hash: bool) -> Res
                             info: Err(String::new()),
                             referenced_by: Vec::new(),
                             extension_mismatch: x.extension_mismatch,
+                            rewritable: false,
                         }
                     });
                     entry
                         .referenced_by
                         .push(format!("{}:{}", post.path, r.line));
+                    entry.rewritable |= r.kind != RefKind::FrontMatter;
                 }
             }
             res.push(x);
