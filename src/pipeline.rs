@@ -689,7 +689,8 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             std::cmp::Reverse((jobs[h].info.width as u64) * (jobs[h].info.height as u64))
         });
         progress.begin(order.len());
-        let results: Vec<(String, std::result::Result<Encoded, String>)> = pool.install(|| {
+        type Outcome = std::result::Result<(Encoded, Vec<String>), String>;
+        let results: Vec<(String, Outcome)> = pool.install(|| {
             order
                 .par_iter()
                 .map(|hash| {
@@ -705,7 +706,10 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
         for (hash, r) in results {
             let rel0 = jobs[&hash].rels[0].clone();
             match r {
-                Ok(enc) => {
+                Ok((enc, warnings)) => {
+                    if let Some(ir) = image_reports.get_mut(&rel0) {
+                        ir.warnings.extend(warnings);
+                    }
                     encoded_now.insert(hash, enc);
                 }
                 Err(e) => {
@@ -1047,10 +1051,22 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
     Ok(report)
 }
 
-fn encode_job(src: &Source, job: &Job, cfg: &Config) -> std::result::Result<Encoded, String> {
+fn encode_job(
+    src: &Source,
+    job: &Job,
+    cfg: &Config,
+) -> std::result::Result<(Encoded, Vec<String>), String> {
     let bytes = std::fs::read(&src.abs).map_err(|e| e.to_string())?;
     if cache::hash_bytes(&bytes) != *src.hash.as_ref().unwrap_or(&String::new()) {
         return Err("changed on disk during the run; run again".into());
+    }
+    let mut warnings = Vec::new();
+    if let Err(why) = encode::decode::check_complete(&bytes, job.info.format) {
+        if cfg.lenient {
+            warnings.push(format!("{why}; encoded anyway (--lenient)"));
+        } else {
+            return Err(format!("{why} (pass --lenient to encode what is there)"));
+        }
     }
     let animated = job.info.format == Format::Gif && job.info.frames > 1;
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -1061,7 +1077,7 @@ fn encode_job(src: &Source, job: &Job, cfg: &Config) -> std::result::Result<Enco
         }
     }));
     match result {
-        Ok(Ok(enc)) => Ok(enc),
+        Ok(Ok(enc)) => Ok((enc, warnings)),
         Ok(Err(e)) => Err(e.to_string()),
         Err(panic) => {
             let msg = panic

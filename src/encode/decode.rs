@@ -248,3 +248,134 @@ pub fn exif_orientation(exif: &[u8]) -> Option<u8> {
     }
     None
 }
+
+/// Is the file complete? Decoders happily fill a truncated upload with grey; postpix is strict
+/// by default (the caller turns this into an error, or a warning with `--lenient`).
+///
+/// - JPEG: an EOI marker (`FF D9`) must follow the last start-of-scan (`FF DA`). Entropy-coded
+///   data stuffs every `FF` byte, so neither marker can appear by accident inside it, and an EXIF
+///   thumbnail's own EOI sits before the main image's scans.
+/// - PNG: the chunks must walk cleanly to `IEND`.
+/// - GIF: the block structure must not end inside a block.
+pub fn check_complete(bytes: &[u8], format: Format) -> Result<(), String> {
+    match format {
+        Format::Jpeg => {
+            let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+            let Some(sos) = last_sos else {
+                return Err("truncated JPEG: no image data (no start of scan)".into());
+            };
+            if bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9]) {
+                Ok(())
+            } else {
+                Err("truncated JPEG: the image data ends before its end marker (an incomplete upload?)".into())
+            }
+        }
+        Format::Png => {
+            let mut pos = 8usize;
+            loop {
+                let Some(head) = bytes.get(pos..pos + 8) else {
+                    return Err("truncated PNG: the file ends before its IEND chunk".into());
+                };
+                let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+                let end = pos.saturating_add(12).saturating_add(len);
+                if end > bytes.len() {
+                    return Err(format!(
+                        "truncated PNG: chunk {} is cut short",
+                        String::from_utf8_lossy(&head[4..8])
+                    ));
+                }
+                if &head[4..8] == b"IEND" {
+                    return Ok(());
+                }
+                pos = end;
+            }
+        }
+        Format::Gif => {
+            if bytes.len() < 13 {
+                return Err("truncated GIF: no header".into());
+            }
+            let flags = bytes[10];
+            let mut pos = 13usize;
+            if flags & 0x80 != 0 {
+                pos += 3 << ((flags & 7) + 1);
+            }
+            let cut = || Err("truncated GIF: the file ends inside a frame".to_string());
+            let skip = |mut p: usize| -> Option<usize> {
+                loop {
+                    let len = usize::from(*bytes.get(p)?);
+                    p += 1;
+                    if len == 0 {
+                        return Some(p);
+                    }
+                    p += len;
+                }
+            };
+            loop {
+                match bytes.get(pos) {
+                    None | Some(0x3B) => return Ok(()),
+                    Some(0x21) => match skip(pos + 2) {
+                        Some(p) => pos = p,
+                        None => return cut(),
+                    },
+                    Some(0x2C) => {
+                        let Some(desc) = bytes.get(pos + 1..pos + 10) else {
+                            return cut();
+                        };
+                        pos += 10;
+                        if desc[8] & 0x80 != 0 {
+                            pos += 3 << ((desc[8] & 7) + 1);
+                        }
+                        match skip(pos + 1) {
+                            Some(p) => pos = p,
+                            None => return cut(),
+                        }
+                    }
+                    Some(_) => return Err("corrupt GIF: unknown block".into()),
+                }
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod complete_tests {
+    use super::*;
+
+    fn corpus(name: &str) -> Vec<u8> {
+        std::fs::read(format!(
+            "{}/tests/fixtures/corpus/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn whole_corpus_files_are_complete() {
+        for (f, fmt) in [
+            ("photo-storm.jpg", Format::Jpeg),
+            ("photo-bridge-progressive.jpg", Format::Jpeg),
+            ("exif-orientation-6-real.jpg", Format::Jpeg),
+            ("screenshot-gnome.png", Format::Png),
+            ("anim-emote-133-frames.gif", Format::Gif),
+            ("earth.gif", Format::Gif),
+        ] {
+            assert_eq!(check_complete(&corpus(f), fmt), Ok(()), "{f}");
+        }
+    }
+
+    #[test]
+    fn truncations_are_caught() {
+        for (f, fmt) in [
+            ("photo-storm.jpg", Format::Jpeg),
+            ("photo-bridge-progressive.jpg", Format::Jpeg),
+            ("screenshot-gnome.png", Format::Png),
+            ("anim-emote-133-frames.gif", Format::Gif),
+        ] {
+            let b = corpus(f);
+            for cut in [b.len() / 3, b.len() / 2, b.len() - 3] {
+                assert!(check_complete(&b[..cut], fmt).is_err(), "{f} cut at {cut}");
+            }
+        }
+    }
+}
