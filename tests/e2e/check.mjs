@@ -71,7 +71,14 @@ for (const vp of viewports) {
         const picture = img.closest("picture");
         const span = img.closest("span.postpix");
         const source = picture ? picture.querySelector('source[type="image/webp"]') : null;
+        const abs = (u) => new URL(u, document.baseURI).href;
+        const srcsetUrls = (v) => (v || "").split(",").map((c) => c.trim().split(/\s+/)[0]).filter(Boolean);
+        const candidates = span
+          ? [img.getAttribute("src"), ...srcsetUrls(img.getAttribute("srcset")),
+             ...srcsetUrls(source && source.getAttribute("srcset"))].filter(Boolean).map(abs)
+          : [];
         out.push({
+          candidates,
           rewritten: !!span,
           src: img.getAttribute("src"),
           currentSrc: img.currentSrc,
@@ -82,12 +89,12 @@ for (const vp of viewports) {
           webpSrcset: source ? source.srcset : null,
           imgSrcset: img.srcset || null,
           inLink: !!img.closest("a"),
-          visibleText: span ? "" : null,
         });
       }
       // Escaped markup shows up as text: kramdown turns a broken <img> into visible "&lt;img".
       const bodyText = document.body.innerText;
-      return { out, escaped: /<(img|picture|source)\b/i.test(bodyText) || /\{\{|\{%/.test(bodyText) };
+      const count = (re) => (bodyText.match(re) || []).length;
+      return { out, escaped: count(/<(img|picture|source|span)\b/gi) + count(/\{\{|\{%/g) };
     });
     results.push({
       page, viewport: vp.width, dpr: vp.dpr, images: images.out, escapedMarkup: images.escaped,

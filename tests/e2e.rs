@@ -1,0 +1,203 @@
+//! End to end: postpix rewrites a site, a real Jekyll (Debian's) renders it, a real Chromium
+//! (Debian's, driven by playwright-core from `tests/e2e/`) loads every post at 375 px × DPR 2 and
+//! 1440 px × DPR 1, and the test holds what the browser saw against the same site rendered
+//! before postpix ran.
+//!
+//! Needs `jekyll`, `/usr/bin/chromium`, `node` and `tests/e2e/node_modules` — `scripts/test.sh`
+//! installs them all. Without them this test fails rather than skipping: CI must run it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+fn require_tools() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let missing: Vec<&str> = [
+        ("jekyll", Command::new("jekyll").arg("--version").output().is_ok()),
+        ("/usr/bin/chromium", Path::new("/usr/bin/chromium").exists()),
+        ("node", Command::new("node").arg("--version").output().is_ok()),
+        (
+            "tests/e2e/node_modules/playwright-core",
+            repo.join("tests/e2e/node_modules/playwright-core").exists(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, ok)| !ok)
+    .map(|(n, _)| n)
+    .collect();
+    assert!(
+        missing.is_empty(),
+        "the end-to-end test needs {missing:?}; run `bash scripts/test.sh`, which installs them"
+    );
+}
+
+/// `jekyll build` of `site` into `dest/<baseurl>`; returns the post pages, relative to `dest`.
+fn jekyll(site: &Path, dest: &Path, baseurl: &str) -> Vec<String> {
+    let out_dir = dest.join(baseurl.trim_start_matches('/'));
+    let out = Command::new("jekyll")
+        .args(["build", "--quiet", "-s"])
+        .arg(site)
+        .arg("-d")
+        .arg(&out_dir)
+        .env("JEKYLL_ENV", "production")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "jekyll build failed:\n{}", show(&out));
+    let mut pages = Vec::new();
+    for e in walkdir::WalkDir::new(dest).sort_by_file_name() {
+        let e = e.unwrap();
+        let rel = e.path().strip_prefix(dest).unwrap().to_string_lossy().replace('\\', "/");
+        let is_post = rel.split('/').any(|s| s.len() == 4 && s.starts_with("20"));
+        if e.file_type().is_file() && rel.ends_with(".html") && is_post {
+            pages.push(rel.trim_end_matches("index.html").to_string());
+        }
+    }
+    assert!(!pages.is_empty(), "jekyll produced no post pages in {}", dest.display());
+    pages
+}
+
+/// Load the pages in Chromium; the JSON that `tests/e2e/check.mjs` prints.
+fn browse(dest: &Path, pages: &[String]) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/check.mjs");
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(dest)
+        .args(pages)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "browser run failed:\n{}", show(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The file under `dest` that a URL of the test server names.
+fn file_of(dest: &Path, base: &str, url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix(base)?;
+    let path = path.split(['?', '#']).next()?;
+    let decoded = percent_decode(path);
+    Some(dest.join(decoded.trim_start_matches('/')))
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+}
+
+fn largest_candidate(srcset: &str) -> Option<String> {
+    srcset
+        .split(',')
+        .filter_map(|c| {
+            let mut it = c.split_whitespace();
+            let url = it.next()?;
+            let w: u32 = it.next()?.trim_end_matches('w').parse().ok()?;
+            Some((w, url.to_string()))
+        })
+        .max_by_key(|(w, _)| *w)
+        .map(|(_, u)| u)
+}
+
+fn file_name(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or(url)
+}
+
+fn check_site(site: &TestSite, baseurl: &str) -> usize {
+    let work = tempfile::tempdir().unwrap();
+    let before_dest = work.path().join("before");
+    let after_dest = work.path().join("after");
+
+    let pages = jekyll(&site.root, &before_dest, baseurl);
+    let before = browse(&before_dest, &pages);
+
+    let out = site.run(&["build", "."]);
+    assert!(matches!(code(&out), 0 | 1), "{}", show(&out));
+    let pages_after = jekyll(&site.root, &after_dest, baseurl);
+    assert_eq!(pages, pages_after);
+    let after = browse(&after_dest, &pages);
+    let base = after["base"].as_str().unwrap().to_string();
+
+    let mut checked = 0;
+    let b_results = before["results"].as_array().unwrap();
+    let a_results = after["results"].as_array().unwrap();
+    assert_eq!(b_results.len(), a_results.len());
+    for (b, a) in b_results.iter().zip(a_results) {
+        let page = a["page"].as_str().unwrap();
+        let ctx = format!("{page} @ {} px × DPR {}", a["viewport"], a["dpr"]);
+        assert!(
+            a["escapedMarkup"].as_u64() <= b["escapedMarkup"].as_u64(),
+            "{ctx}: markup or Liquid shows up as visible text ({} before, {} after)",
+            b["escapedMarkup"],
+            a["escapedMarkup"]
+        );
+        let bi = b["images"].as_array().unwrap();
+        let ai = a["images"].as_array().unwrap();
+        assert_eq!(bi.len(), ai.len(), "{ctx}: number of images changed");
+        for (x, y) in bi.iter().zip(ai) {
+            let was_ok = x["naturalWidth"].as_u64().unwrap_or(0) > 0;
+            if !y["rewritten"].as_bool().unwrap() {
+                // Left as it was: same URL, same fate.
+                assert_eq!(x["src"], y["src"], "{ctx}: a reference postpix did not rewrite changed");
+                assert_eq!(was_ok, y["naturalWidth"].as_u64().unwrap_or(0) > 0, "{ctx}: {y}");
+                continue;
+            }
+            if !was_ok {
+                // Already broken on the published site (baseurl bypassed, or a document-relative
+                // path the browser resolves against the post URL): it stays broken, and says so.
+                continue;
+            }
+            checked += 1;
+            assert!(
+                y["complete"].as_bool().unwrap() && y["naturalWidth"].as_u64().unwrap() > 0,
+                "{ctx}: broken picture {y}"
+            );
+            for c in y["candidates"].as_array().unwrap() {
+                let c = c.as_str().unwrap();
+                let f = file_of(&after_dest, &base, c).unwrap_or_else(|| panic!("{ctx}: {c} is not on this site"));
+                assert!(f.is_file(), "{ctx}: candidate {c} would 404 ({} missing)", f.display());
+            }
+            let current = y["currentSrc"].as_str().unwrap();
+            if y["hasWebpSource"].as_bool().unwrap() {
+                assert!(current.ends_with(".webp"), "{ctx}: served {current}, not the WebP");
+            }
+            let f = file_of(&after_dest, &base, current).unwrap();
+            let (real_w, _) = image::image_dimensions(&f)
+                .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()));
+            let need = y["renderedWidth"].as_f64().unwrap() * a["dpr"].as_f64().unwrap();
+            let set = if current.ends_with(".webp") { &y["webpSrcset"] } else { &y["imgSrcset"] };
+            let largest = set
+                .as_str()
+                .and_then(largest_candidate)
+                .map(|u| file_name(&u).to_string())
+                .unwrap_or_else(|| file_name(current).to_string());
+            assert!(
+                real_w as f64 >= need.floor() || file_name(current) == largest,
+                "{ctx}: chose {current} ({real_w} px) for a {need} px slot, and it is not the largest"
+            );
+        }
+        for r in a["responses"].as_array().unwrap() {
+            let status = r["status"].as_u64().unwrap();
+            let url = r["url"].as_str().unwrap();
+            if status >= 400 && url.contains("/responsive/") {
+                // Only the ones that were broken before may fail; they never load at all.
+                let broken_before = bi
+                    .iter()
+                    .zip(ai)
+                    .any(|(x, y)| x["naturalWidth"] == 0 && y["candidates"].as_array().unwrap().iter().any(|c| c == url));
+                assert!(broken_before, "{ctx}: {url} answered {status}");
+            }
+        }
+    }
+    checked
+}
+
+#[test]
+fn jekyll_and_chromium_render_every_rewritten_picture() {
+    require_tools();
+    let example = TestSite::copy_of("site-example");
+    let n = check_site(&example, "/blog");
+    assert!(n >= 40, "only {n} pictures were checked on site-example");
+    let demo = TestSite::demo();
+    let n = check_site(&demo, "");
+    assert!(n >= 24, "only {n} pictures were checked on the demo site");
+}
