@@ -1,6 +1,7 @@
 //! Codec benches: decode, resize and encode (WebP, fallback) for one photo and one screenshot,
 //! driven by a table so a new case is one line. Run briefly, e.g.
 //! `cargo bench --bench codec -- --warm-up-time 1 --measurement-time 3`.
+#![allow(clippy::unwrap_used)]
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use postpix::encode::{

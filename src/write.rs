@@ -113,12 +113,11 @@ pub fn clean_stale_temps(dir: &Path) -> usize {
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') && name.contains(TEMP_MARK) {
-            if let Ok(ft) = e.file_type() {
-                if ft.is_file() || ft.is_symlink() {
-                    if fs::remove_file(e.path()).is_ok() {
-                        n += 1;
-                    }
-                }
+            let removable = e
+                .file_type()
+                .is_ok_and(|ft| ft.is_file() || ft.is_symlink());
+            if removable && fs::remove_file(e.path()).is_ok() {
+                n += 1;
             }
         }
     }

@@ -5,6 +5,7 @@
 //!
 //! Needs `jekyll`, `/usr/bin/chromium`, `node` and `tests/e2e/node_modules` — `scripts/test.sh`
 //! installs them all. Without them this test fails rather than skipping: CI must run it.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! reference becomes markup, KEEP text stays byte-identical, a rerun is a no-op, `restore` gives
 //! the original tree back, `--dry-run` writes nothing, `check` tells stale from fresh and `--out`
 //! leaves the site untouched.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

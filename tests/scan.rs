@@ -1,6 +1,7 @@
 //! `postpix scan` on a copy of the site-example fixture: every reference its README marks
 //! REWRITE is found with status ok on the right line, KEEP text yields no candidate, missing and
 //! outside references are reported, the orphan is listed, and nothing is modified.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
