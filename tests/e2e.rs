@@ -18,9 +18,15 @@ use serde_json::Value;
 fn require_tools() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let missing: Vec<&str> = [
-        ("jekyll", Command::new("jekyll").arg("--version").output().is_ok()),
+        (
+            "jekyll",
+            Command::new("jekyll").arg("--version").output().is_ok(),
+        ),
         ("/usr/bin/chromium", Path::new("/usr/bin/chromium").exists()),
-        ("node", Command::new("node").arg("--version").output().is_ok()),
+        (
+            "node",
+            Command::new("node").arg("--version").output().is_ok(),
+        ),
         (
             "tests/e2e/node_modules/playwright-core",
             repo.join("tests/e2e/node_modules/playwright-core").exists(),
@@ -51,13 +57,22 @@ fn jekyll(site: &Path, dest: &Path, baseurl: &str) -> Vec<String> {
     let mut pages = Vec::new();
     for e in walkdir::WalkDir::new(dest).sort_by_file_name() {
         let e = e.unwrap();
-        let rel = e.path().strip_prefix(dest).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = e
+            .path()
+            .strip_prefix(dest)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         let is_post = rel.split('/').any(|s| s.len() == 4 && s.starts_with("20"));
         if e.file_type().is_file() && rel.ends_with(".html") && is_post {
             pages.push(rel.trim_end_matches("index.html").to_string());
         }
     }
-    assert!(!pages.is_empty(), "jekyll produced no post pages in {}", dest.display());
+    assert!(
+        !pages.is_empty(),
+        "jekyll produced no post pages in {}",
+        dest.display()
+    );
     pages
 }
 
@@ -83,7 +98,9 @@ fn file_of(dest: &Path, base: &str, url: &str) -> Option<PathBuf> {
 }
 
 fn percent_decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn largest_candidate(srcset: &str) -> Option<String> {
@@ -138,8 +155,15 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
             let was_ok = x["naturalWidth"].as_u64().unwrap_or(0) > 0;
             if !y["rewritten"].as_bool().unwrap() {
                 // Left as it was: same URL, same fate.
-                assert_eq!(x["src"], y["src"], "{ctx}: a reference postpix did not rewrite changed");
-                assert_eq!(was_ok, y["naturalWidth"].as_u64().unwrap_or(0) > 0, "{ctx}: {y}");
+                assert_eq!(
+                    x["src"], y["src"],
+                    "{ctx}: a reference postpix did not rewrite changed"
+                );
+                assert_eq!(
+                    was_ok,
+                    y["naturalWidth"].as_u64().unwrap_or(0) > 0,
+                    "{ctx}: {y}"
+                );
                 continue;
             }
             if !was_ok {
@@ -154,18 +178,30 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
             );
             for c in y["candidates"].as_array().unwrap() {
                 let c = c.as_str().unwrap();
-                let f = file_of(&after_dest, &base, c).unwrap_or_else(|| panic!("{ctx}: {c} is not on this site"));
-                assert!(f.is_file(), "{ctx}: candidate {c} would 404 ({} missing)", f.display());
+                let f = file_of(&after_dest, &base, c)
+                    .unwrap_or_else(|| panic!("{ctx}: {c} is not on this site"));
+                assert!(
+                    f.is_file(),
+                    "{ctx}: candidate {c} would 404 ({} missing)",
+                    f.display()
+                );
             }
             let current = y["currentSrc"].as_str().unwrap();
             if y["hasWebpSource"].as_bool().unwrap() {
-                assert!(current.ends_with(".webp"), "{ctx}: served {current}, not the WebP");
+                assert!(
+                    current.ends_with(".webp"),
+                    "{ctx}: served {current}, not the WebP"
+                );
             }
             let f = file_of(&after_dest, &base, current).unwrap();
             let (real_w, _) = image::image_dimensions(&f)
                 .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()));
             let need = y["renderedWidth"].as_f64().unwrap() * a["dpr"].as_f64().unwrap();
-            let set = if current.ends_with(".webp") { &y["webpSrcset"] } else { &y["imgSrcset"] };
+            let set = if current.ends_with(".webp") {
+                &y["webpSrcset"]
+            } else {
+                &y["imgSrcset"]
+            };
             let largest = set
                 .as_str()
                 .and_then(largest_candidate)
@@ -181,10 +217,10 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
             let url = r["url"].as_str().unwrap();
             if status >= 400 && url.contains("/responsive/") {
                 // Only the ones that were broken before may fail; they never load at all.
-                let broken_before = bi
-                    .iter()
-                    .zip(ai)
-                    .any(|(x, y)| x["naturalWidth"] == 0 && y["candidates"].as_array().unwrap().iter().any(|c| c == url));
+                let broken_before = bi.iter().zip(ai).any(|(x, y)| {
+                    x["naturalWidth"] == 0
+                        && y["candidates"].as_array().unwrap().iter().any(|c| c == url)
+                });
                 assert!(broken_before, "{ctx}: {url} answered {status}");
             }
         }
