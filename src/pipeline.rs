@@ -741,7 +741,15 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                 let (budget, s, sets, missing, dest) = (&budget, &s, &sets, &missing_files, &dest);
                 scope.spawn(move |_| {
                     let src = &s.sources[&job.rels[0]];
-                    let r = encode_and_write(src, job, &sets[hash], missing.get(hash), dest, writing, cfg);
+                    let r = encode_and_write(
+                        src,
+                        job,
+                        &sets[hash],
+                        missing.get(hash),
+                        dest,
+                        writing,
+                        cfg,
+                    );
                     budget.release(need);
                     progress.tick(&job.rels[0]);
                     let _ = tx.send((hash.clone(), r));
@@ -844,12 +852,15 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             .map(|p| plan::folder(&p.path).to_string())
             .collect();
         dirs.insert(String::new());
-        let mut n: usize = dirs.iter().map(|d| write::clean_stale_temps(&abs_in(&dest, d))).sum();
+        let mut n: usize = dirs
+            .iter()
+            .map(|d| write::clean_stale_temps(&abs_in(&dest, d)))
+            .sum();
         n += write::clean_stale_temps(&cfg.cache_dir);
         if n > 0 {
-            report
-                .warnings
-                .push(format!("removed {n} stale temp file(s) of an interrupted run"));
+            report.warnings.push(format!(
+                "removed {n} stale temp file(s) of an interrupted run"
+            ));
         }
     }
     let mut diff = String::new();

@@ -140,10 +140,19 @@ fn every_context_is_rewritten_or_left_as_expected() {
     let doc = "Text ![a](/p/a.jpg) more.\n\n- item ![b](/p/b.png)\n\n> q ![c](/p/c.gif \"t\")\n\n| a | b |\n|---|---|\n| ![d](/p/d.jpg) | x |\n\n[![e](/p/e.jpg)](https://x.org)\n\nCode `![f](/p/f.jpg)`.\n\n```\n![g](/p/g.jpg)\n```\n\n    ![h](/p/h.jpg)\n\n<img src=\"/p/i.png\" alt=\"i\">\n\n![j][j]\n\n[j]: /p/j.jpg\n\n![k](/p/k.jpg){: .center}\n\n<!-- ![l](/p/l.jpg) -->\n\n1. ![m](</p/m x.jpg>)\n";
     let (new, n) = rewrite_all(doc);
     assert_eq!(n, 9, "{new}");
-    for kept in ["`![f](/p/f.jpg)`", "```\n![g](/p/g.jpg)\n```", "    ![h](/p/h.jpg)", "<!-- ![l](/p/l.jpg) -->", "[j]: /p/j.jpg"] {
+    for kept in [
+        "`![f](/p/f.jpg)`",
+        "```\n![g](/p/g.jpg)\n```",
+        "    ![h](/p/h.jpg)",
+        "<!-- ![l](/p/l.jpg) -->",
+        "[j]: /p/j.jpg",
+    ] {
         assert!(new.contains(kept), "{kept} must stay as written");
     }
     assert!(new.contains("class=\"center\""), "IAL carried onto the img");
     assert!(new.contains("](https://x.org)"), "outer link kept");
-    assert!(new.contains("| <span class=\"postpix\""), "table cell stays on its row");
+    assert!(
+        new.contains("| <span class=\"postpix\""),
+        "table cell stays on its row"
+    );
 }
