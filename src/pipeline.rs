@@ -436,6 +436,7 @@ fn entry_from(enc: &Encoded) -> Entry {
                 reason: d.reason.clone(),
             })
             .collect(),
+        conversions: enc.conversions.clone(),
     }
 }
 
@@ -525,6 +526,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             lossless: None,
             variants: vec![],
             dropped: vec![],
+            conversions: vec![],
             bytes_before: src.size,
             bytes_after: src.size,
         };
@@ -581,6 +583,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     lossless: None,
                     variants: vec![],
                     dropped: vec![],
+                    conversions: vec![],
                     bytes_before: src.size,
                     bytes_after: src.size,
                 },
@@ -610,6 +613,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     lossless: None,
                     variants: vec![],
                     dropped: vec![],
+                    conversions: vec![],
                     bytes_before: 0,
                     bytes_after: 0,
                 }
@@ -823,6 +827,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     reason: d.reason.clone(),
                 })
                 .collect();
+            ir.conversions = entry.conversions.clone();
             ir.bytes_after = bytes_for_reader(&entry, content_width_of(&cfg.sizes));
         }
         fresh_entries.insert(hash.clone(), entry);
