@@ -198,9 +198,8 @@ pub(crate) fn encode_animated_inner(
 
     // The fallback is the GIF itself, without comments and XMP; a GIF whose structure cannot
     // be walked cleanly was already refused by the decoder, but never serve it unstripped.
-    let gif = super::metadata::strip_metadata(bytes, Format::Gif).ok_or_else(|| {
-        EncodeError::Decode("the GIF's block structure is malformed".to_string())
-    })?;
+    let gif = super::metadata::strip_metadata(bytes, Format::Gif)
+        .ok_or_else(|| EncodeError::Decode("the GIF's block structure is malformed".to_string()))?;
     let mut outputs = Vec::new();
     for (w, h, enc) in encoders {
         let webp = enc.finish(timestamp_ms)?;

@@ -78,7 +78,11 @@ pub fn jpeg_colour_model(bytes: &[u8]) -> Option<JpegColourModel> {
 pub fn to_srgb(px: &mut Pixels, icc: &[u8]) -> Option<String> {
     let profile = match ColorProfile::new_from_slice(icc) {
         Ok(p) => p,
-        Err(e) => return Some(format!("unreadable ICC profile ({e}); pixels taken as sRGB")),
+        Err(e) => {
+            return Some(format!(
+                "unreadable ICC profile ({e}); pixels taken as sRGB"
+            ))
+        }
     };
     let name = profile_name(&profile);
     match profile.color_space {
@@ -102,15 +106,15 @@ fn convert_rgb(px: &mut Pixels, profile: &ColorProfile, name: &str) -> Option<St
         Layout::Luma => return None,
     };
     let srgb = ColorProfile::new_srgb();
-    let transform = match profile.create_transform_8bit(
-        layout,
-        &srgb,
-        layout,
-        TransformOptions::default(),
-    ) {
-        Ok(t) => t,
-        Err(e) => return Some(format!("ICC profile \"{name}\" not usable ({e}); kept as sRGB")),
-    };
+    let transform =
+        match profile.create_transform_8bit(layout, &srgb, layout, TransformOptions::default()) {
+            Ok(t) => t,
+            Err(e) => {
+                return Some(format!(
+                    "ICC profile \"{name}\" not usable ({e}); kept as sRGB"
+                ))
+            }
+        };
     // Probe: a 9×9×9 grid of colours (with opaque alpha where needed).
     let ch = px.layout.channels();
     let levels: Vec<u8> = (0..9).map(|i| (i * 255 / 8) as u8).collect();
@@ -134,7 +138,9 @@ fn convert_rgb(px: &mut Pixels, profile: &ColorProfile, name: &str) -> Option<St
     }
     let mut converted = vec![0u8; px.data.len()];
     if let Err(e) = transform.transform(&px.data, &mut converted) {
-        return Some(format!("ICC conversion from \"{name}\" failed ({e}); kept as sRGB"));
+        return Some(format!(
+            "ICC conversion from \"{name}\" failed ({e}); kept as sRGB"
+        ));
     }
     px.data = converted;
     Some(format!("{name} → sRGB"))
@@ -149,7 +155,11 @@ fn convert_gray(px: &mut Pixels, profile: &ColorProfile, name: &str) -> Option<S
         TransformOptions::default(),
     ) {
         Ok(t) => t,
-        Err(e) => return Some(format!("gray ICC profile \"{name}\" not usable ({e}); kept")),
+        Err(e) => {
+            return Some(format!(
+                "gray ICC profile \"{name}\" not usable ({e}); kept"
+            ))
+        }
     };
     let ramp: Vec<u8> = (0..=255).collect();
     let mut rgb = vec![0u8; 256 * 3];
@@ -172,7 +182,11 @@ fn convert_gray(px: &mut Pixels, profile: &ColorProfile, name: &str) -> Option<S
 }
 
 fn max_diff(a: &[u8], b: &[u8]) -> u8 {
-    a.iter().zip(b).map(|(x, y)| x.abs_diff(*y)).max().unwrap_or(0)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| x.abs_diff(*y))
+        .max()
+        .unwrap_or(0)
 }
 
 /// A profile's description for humans: English where the profile offers a choice.
@@ -231,7 +245,11 @@ mod tests {
         assert!(what.ends_with("→ sRGB"), "{what}");
         // P3 red lies outside sRGB: it clips to pure red; gray stays gray.
         assert_eq!(&px.data[..3], &[255, 0, 0]);
-        assert!(px.data[3..].iter().all(|&v| v.abs_diff(128) <= 1), "{:?}", px.data);
+        assert!(
+            px.data[3..].iter().all(|&v| v.abs_diff(128) <= 1),
+            "{:?}",
+            px.data
+        );
     }
 
     #[test]

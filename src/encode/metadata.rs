@@ -177,7 +177,9 @@ fn png_metadata(bytes: &[u8]) -> Vec<String> {
     let mut pos = 8usize;
     while let Some(head) = bytes.get(pos..pos + 8) {
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let data = bytes.get(pos + 8..(pos + 8).saturating_add(len)).unwrap_or(&[]);
+        let data = bytes
+            .get(pos + 8..(pos + 8).saturating_add(len))
+            .unwrap_or(&[]);
         match &head[4..8] {
             b"eXIf" => push_once(&mut found, "EXIF"),
             b"iTXt" if data.starts_with(b"XML:com.adobe.xmp\0") => push_once(&mut found, "XMP"),
