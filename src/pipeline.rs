@@ -439,6 +439,7 @@ fn entry_from(enc: &Encoded) -> Entry {
                 reason: d.reason.clone(),
             })
             .collect(),
+        conversions: enc.conversions.clone(),
     }
 }
 
@@ -528,6 +529,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             lossless: None,
             variants: vec![],
             dropped: vec![],
+            conversions: vec![],
             bytes_before: src.size,
             bytes_after: src.size,
         };
@@ -605,6 +607,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     lossless: None,
                     variants: vec![],
                     dropped: vec![],
+                    conversions: vec![],
                     bytes_before: src.size,
                     bytes_after: src.size,
                 },
@@ -634,6 +637,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     lossless: None,
                     variants: vec![],
                     dropped: vec![],
+                    conversions: vec![],
                     bytes_before: 0,
                     bytes_after: 0,
                 }
@@ -839,6 +843,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     reason: d.reason.clone(),
                 })
                 .collect();
+            ir.conversions = entry.conversions.clone();
             ir.bytes_after = bytes_for_reader(&entry, content_width_of(&cfg.sizes));
         }
         fresh_entries.insert(hash.clone(), entry);
