@@ -399,6 +399,45 @@ fn print_build(r: &BuildReport, mode: Mode, quiet: bool) {
             println!("  {}:{}  {}", n.post, n.line, n.message);
         }
     }
+    let converted: Vec<String> = r
+        .images
+        .iter()
+        .flat_map(|i| {
+            i.conversions
+                .iter()
+                .filter(|c| !c.starts_with("metadata removed"))
+                .map(move |c| format!("  {}: {c}", i.source))
+        })
+        .collect();
+    if !converted.is_empty() {
+        println!("\nConverted:");
+        for c in converted {
+            println!("{c}");
+        }
+    }
+    let stripped = r
+        .images
+        .iter()
+        .filter(|i| i.conversions.iter().any(|c| c.starts_with("metadata removed")))
+        .count();
+    if stripped > 0 {
+        println!("  metadata (EXIF, GPS, XMP, comments, …) removed from {stripped} image(s); see --json");
+    }
+    let dropped: Vec<String> = r
+        .images
+        .iter()
+        .flat_map(|i| {
+            i.dropped
+                .iter()
+                .map(move |d| format!("  {} {} {} px: {}", i.source, d.format, d.width, d.reason))
+        })
+        .collect();
+    if !dropped.is_empty() {
+        println!("\nVariants not kept (the size guard):");
+        for d in dropped {
+            println!("{d}");
+        }
+    }
     let mut warnings: Vec<String> = r.warnings.clone();
     for i in &r.images {
         for w in &i.warnings {
