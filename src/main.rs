@@ -418,10 +418,16 @@ fn print_build(r: &BuildReport, mode: Mode, quiet: bool) {
     let stripped = r
         .images
         .iter()
-        .filter(|i| i.conversions.iter().any(|c| c.starts_with("metadata removed")))
+        .filter(|i| {
+            i.conversions
+                .iter()
+                .any(|c| c.starts_with("metadata removed"))
+        })
         .count();
     if stripped > 0 {
-        println!("  metadata (EXIF, GPS, XMP, comments, …) removed from {stripped} image(s); see --json");
+        println!(
+            "  metadata (EXIF, GPS, XMP, comments, …) removed from {stripped} image(s); see --json"
+        );
     }
     let dropped: Vec<String> = r
         .images

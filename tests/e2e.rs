@@ -136,6 +136,7 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
     let base = after["base"].as_str().unwrap().to_string();
 
     let mut checked = 0;
+    let mut animations = 0;
     let b_results = before["results"].as_array().unwrap();
     let a_results = after["results"].as_array().unwrap();
     assert_eq!(b_results.len(), a_results.len());
@@ -193,6 +194,7 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
                     "{ctx}: served {current}, not the WebP"
                 );
             }
+            animations += check_animation(site, &ctx, y);
             let f = file_of(&after_dest, &base, current).unwrap();
             let (real_w, _) = image::image_dimensions(&f)
                 .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()));
@@ -225,7 +227,60 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
             }
         }
     }
+    if baseurl.is_empty() {
+        // The demo is the seed post: its animated GIFs must play as animated WebP.
+        assert!(
+            animations >= 4,
+            "only {animations} animations were checked in the browser"
+        );
+    }
     checked
+}
+
+/// For a picture whose source is an animated GIF: the WebP Chromium chose has the GIF's frame
+/// count and per-frame delays. Returns 1 when it checked an animation.
+fn check_animation(site: &TestSite, ctx: &str, y: &Value) -> usize {
+    let Some(orig) = y["orig"].as_str() else {
+        return 0;
+    };
+    let Some(url) = orig.split("](").nth(1).and_then(|u| u.split(')').next()) else {
+        return 0;
+    };
+    let rel = url
+        .trim_start_matches("{{site.baseurl}}")
+        .trim_start_matches('/')
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("");
+    let Ok(bytes) = std::fs::read(site.path(&percent_decode(rel))) else {
+        return 0;
+    };
+    let Some(gif) = postpix::encode::animated::gif_info(&bytes) else {
+        return 0;
+    };
+    if gif.frames < 2 || !y["currentSrc"].as_str().unwrap_or("").ends_with(".webp") {
+        return 0;
+    }
+    let anim = &y["anim"];
+    assert!(
+        anim["error"].is_null(),
+        "{ctx}: Chromium could not decode {}: {anim}",
+        y["currentSrc"]
+    );
+    assert_eq!(
+        anim["frames"].as_u64(),
+        Some(gif.frames as u64),
+        "{ctx}: {rel}: frame count"
+    );
+    let durations: Vec<u64> = anim["durations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap())
+        .collect();
+    let want: Vec<u64> = gif.delays_cs.iter().map(|&cs| u64::from(cs) * 10).collect();
+    assert_eq!(durations, want, "{ctx}: {rel}: per-frame delays in ms");
+    1
 }
 
 #[test]

@@ -77,7 +77,32 @@ for (const vp of viewports) {
           ? [img.getAttribute("src"), ...srcsetUrls(img.getAttribute("srcset")),
              ...srcsetUrls(source && source.getAttribute("srcset"))].filter(Boolean).map(abs)
           : [];
+        // What the browser itself decodes from the chosen file: frames, per-frame durations and
+        // the loop count, read with WebCodecs' ImageDecoder (animated WebP must really animate).
+        let anim = null;
+        if (span && img.currentSrc.endsWith(".webp") && typeof ImageDecoder !== "undefined") {
+          try {
+            const data = await (await fetch(img.currentSrc)).arrayBuffer();
+            const dec = new ImageDecoder({ data, type: "image/webp" });
+            await dec.tracks.ready;
+            const track = dec.tracks.selectedTrack;
+            const durations = [];
+            if (track.frameCount > 1) {
+              for (let i = 0; i < track.frameCount; i++) {
+                const r = await dec.decode({ frameIndex: i });
+                durations.push(Math.round((r.image.duration || 0) / 1000));
+                r.image.close();
+              }
+            }
+            anim = { frames: track.frameCount, durations, repetitionCount: track.repetitionCount };
+            dec.close();
+          } catch (e) {
+            anim = { error: String(e) };
+          }
+        }
         out.push({
+          anim,
+          orig: span ? span.getAttribute("data-postpix-orig") : null,
           candidates,
           rewritten: !!span,
           src: img.getAttribute("src"),
