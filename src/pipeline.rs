@@ -1246,6 +1246,12 @@ fn encode_job(
     }
 }
 
+/// Write `text` over a post of the site in place, unless the author changed the file since
+/// `post` was read (then [`Error::ChangedDuringRun`], and the author's edit stays).
+pub fn write_post_checked(cfg: &Config, post: &Post, text: &str) -> Result<()> {
+    write_post(cfg, post, &abs_in(&cfg.site, &post.path), text)
+}
+
 /// Write a rewritten post: only if the author has not changed it since it was read, with its
 /// mode kept.
 fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Result<()> {
