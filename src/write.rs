@@ -54,13 +54,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}{TEMP_MARK}{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    ));
+    // O_EXCL never follows a link planted at the temp name; on a clash, take the next name.
+    let mut attempt = 0;
+    let (tmp, mut f) = loop {
+        let tmp = dir.join(format!(
+            ".{name}{TEMP_MARK}{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 16 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    };
     let result = (|| -> std::io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
         set_mode(&f, mode.unwrap_or(0o644))?;
         f.sync_all()?;
@@ -224,6 +234,25 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[cfg(unix)]
+    #[test]
+    fn never_writes_through_links_planted_at_temp_names() {
+        let d = tempfile::tempdir().unwrap();
+        let victim = d.path().join("victim.txt");
+        fs::write(&victim, b"precious").unwrap();
+        let next = COUNTER.load(Ordering::SeqCst);
+        for c in next..next + 8 {
+            let planted = d
+                .path()
+                .join(format!(".v.webp{TEMP_MARK}{}-{c}", std::process::id()));
+            std::os::unix::fs::symlink(&victim, planted).unwrap();
+        }
+        let target = d.path().join("v.webp");
+        write_atomic(&target, b"new", None).unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+    }
+
     #[test]
     fn keeps_the_requested_mode() {
         use std::os::unix::fs::PermissionsExt;

@@ -223,3 +223,47 @@ fn a_broken_image_fails_alone_with_exit_1() {
     );
     assert!(images["postimg/dune.jpg"]["status"] == "encoded");
 }
+
+#[test]
+fn colliding_names_never_overwrite_each_other() {
+    let site = TestSite::copy_of("site-example");
+    for e in std::fs::read_dir(site.path("_posts")).unwrap() {
+        std::fs::remove_file(e.unwrap().path()).unwrap();
+    }
+    let corpus = |n: &str| std::fs::read(fixture(&format!("corpus/{n}"))).unwrap();
+    std::fs::write(site.path("postimg/a.jpeg"), corpus("photo-storm.jpg")).unwrap();
+    std::fs::write(site.path("postimg/a.png"), corpus("screenshot-gnome.png")).unwrap();
+    std::fs::write(site.path("postimg/Abc.jpeg"), corpus("rocket.jpg")).unwrap();
+    std::fs::write(site.path("postimg/abc.jpeg"), corpus("photo-dune.jpg")).unwrap();
+    std::fs::write(
+        site.path("_posts/2024-01-01-names.md"),
+        "![1](/postimg/a.jpeg)\n\n![2](/postimg/a.png)\n\n![3](/postimg/Abc.jpeg)\n\n![4](/postimg/abc.jpeg)\n",
+    )
+    .unwrap();
+    let v = build(&site, &[]);
+    let images = images_by_source(&v);
+    let mut seen = std::collections::BTreeSet::new();
+    for src in [
+        "postimg/a.jpeg",
+        "postimg/a.png",
+        "postimg/Abc.jpeg",
+        "postimg/abc.jpeg",
+    ] {
+        let img = &images[src];
+        assert_eq!(img["status"], "encoded", "{src}: {img}");
+        let (sw, sh) = image::image_dimensions(site.path(src)).unwrap();
+        for var in img["variants"].as_array().unwrap() {
+            let path = var["path"].as_str().unwrap().to_string();
+            assert!(
+                seen.insert(path.to_ascii_lowercase()),
+                "{path} is shared by two sources"
+            );
+            let (w, h) = image::image_dimensions(site.path(&path)).unwrap();
+            let ratio = |a: u32, b: u32| a as f64 / b as f64;
+            assert!(
+                (ratio(w, h) - ratio(sw, sh)).abs() < 0.02,
+                "{path} holds another image than {src}"
+            );
+        }
+    }
+}

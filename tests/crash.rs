@@ -15,7 +15,13 @@ use common::*;
 /// A small site: two posts, four small images (a photo, a screenshot, a GIF, an animation).
 fn small_site() -> TestSite {
     let site = TestSite::copy_of("site-example");
-    let keep = ["wood.jpg", "debian-emblem.png", "earthrise.gif", "banner-88x31.gif", "cat.gif"];
+    let keep = [
+        "wood.jpg",
+        "debian-emblem.png",
+        "earthrise.gif",
+        "banner-88x31.gif",
+        "cat.gif",
+    ];
     for e in std::fs::read_dir(site.path("postimg")).unwrap() {
         let e = e.unwrap();
         if !keep.contains(&e.file_name().to_string_lossy().as_ref()) {
@@ -79,17 +85,28 @@ fn a_kill_at_any_write_leaves_whole_files_and_the_next_run_converges() {
         if out.status.success() {
             break; // a full build needs fewer than k writes
         }
-        assert!(out.status.code().is_none(), "expected an abort at write {k}: {}", show(&out));
+        assert!(
+            out.status.code().is_none(),
+            "expected an abort at write {k}: {}",
+            show(&out)
+        );
         crashes += 1;
         // Every post is its original or a complete rewrite of it.
         for (p, orig) in &originals {
             let now = site.read(p);
-            assert_eq!(&postpix::marker::restore(&now), orig, "after crash {k}: {p}");
+            assert_eq!(
+                &postpix::marker::restore(&now),
+                orig,
+                "after crash {k}: {p}"
+            );
         }
         // Every variant under its final name is whole.
         for (path, bytes) in outputs(&site) {
             if path.contains("/responsive/") {
-                assert!(::image::load_from_memory(&bytes).is_ok(), "after crash {k}: {path} is partial");
+                assert!(
+                    ::image::load_from_memory(&bytes).is_ok(),
+                    "after crash {k}: {path} is partial"
+                );
             }
         }
         // The next run converges to the clean result and leaves no temp file…
@@ -100,7 +117,11 @@ fn a_kill_at_any_write_leaves_whole_files_and_the_next_run_converges() {
         // …and a further run is a no-op.
         let before = snapshot(&site.root);
         site.run(&["build", "."]);
-        assert_eq!(changes(&before, &snapshot(&site.root)), Vec::<String>::new(), "after crash {k}");
+        assert_eq!(
+            changes(&before, &snapshot(&site.root)),
+            Vec::<String>::new(),
+            "after crash {k}"
+        );
     }
     assert!(crashes >= 10, "only {crashes} crash points were exercised");
 }
@@ -110,10 +131,18 @@ fn a_second_run_on_a_locked_site_refuses_with_a_clear_message() {
     let site = small_site();
     std::fs::create_dir_all(site.path(".postpix")).unwrap();
     // A lock held by a live process (this test's own pid).
-    std::fs::write(site.path(".postpix/lock"), format!("{}\n", std::process::id())).unwrap();
+    std::fs::write(
+        site.path(".postpix/lock"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
     let out = site.run(&["build", "."]);
     assert_eq!(code(&out), 2, "{}", show(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("another postpix run"), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("another postpix run"),
+        "{}",
+        show(&out)
+    );
     // A lock left by a dead process is taken over.
     std::fs::write(site.path(".postpix/lock"), "999999999\n").unwrap();
     let out = site.run(&["build", "."]);
@@ -131,7 +160,11 @@ fn a_corrupt_manifest_is_rebuilt_not_trusted() {
     std::fs::write(&m, &text[..text.len() / 2]).unwrap();
     let (v, out) = site.json(&["build", "--json", "."]);
     assert_eq!(code(&out), 0, "{}", show(&out));
-    assert!(v["warnings"].to_string().contains("corrupt manifest"), "{}", v["warnings"]);
+    assert!(
+        v["warnings"].to_string().contains("corrupt manifest"),
+        "{}",
+        v["warnings"]
+    );
     assert_eq!(outputs(&site), reference);
     assert!(serde_json::from_slice::<serde_json::Value>(&std::fs::read(&m).unwrap()).is_ok());
 }

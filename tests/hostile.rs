@@ -60,7 +60,7 @@ fn jpeg_claiming_huge() -> Vec<u8> {
     let mut b = std::fs::read(fixture("corpus/rocket.jpg")).unwrap();
     let sof = b
         .windows(2)
-        .position(|w| w[0] == 0xFF && matches!(w[1], 0xC0 | 0xC1 | 0xC2))
+        .position(|w| w[0] == 0xFF && (0xC0..=0xC2).contains(&w[1]))
         .unwrap();
     b[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
     b
@@ -218,9 +218,8 @@ fn hostile_copy_of_site_example() {
     }
     // The good images still went through.
     assert_eq!(image(&v, "postimg/hubble.jpg")["status"], "encoded");
-    assert_eq!(
+    assert!(
         v["summary"]["encoded"].as_u64().unwrap() > 30,
-        true,
         "{}",
         v["summary"]
     );
