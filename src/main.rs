@@ -131,6 +131,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
 
 /// `postpix watch`: build, then hand every change to the library's watcher until a signal.
 fn watch(cli: &Cli, a: &cli::WatchArgs) -> Result<ExitCode> {
+    // A stream of lines has no single JSON report to print.
+    anyhow::ensure!(!cli.json, "--json is not available for watch");
     let cfg = config(&a.site, a.out.as_deref(), &a.settings)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);

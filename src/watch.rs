@@ -656,12 +656,14 @@ impl Watcher {
         };
         if changes.iter().all(idle) {
             for c in &changes {
-                if let Some(rel) = c.rel() {
-                    log(Line::new(
-                        Level::Info,
-                        format!("{rel} changed → used by no post, nothing to do"),
-                    ));
-                }
+                let what = match c {
+                    Change::ImageRemoved(rel) => format!("{rel} removed"),
+                    other => format!("{} changed", other.rel().unwrap_or_default()),
+                };
+                log(Line::new(
+                    Level::Info,
+                    format!("{what} → used by no post, nothing to do"),
+                ));
             }
             return;
         }
