@@ -62,6 +62,10 @@ pub struct Entry {
     pub outputs: Vec<OutputRecord>,
     /// Variants that were not kept, and why.
     pub dropped: Vec<DroppedRecord>,
+    /// What encoding did to the source (colour conversion, orientation, frames, metadata
+    /// removed), kept so a cached run reports the same as the run that encoded it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<String>,
 }
 
 /// One encoded output.

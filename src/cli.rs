@@ -188,6 +188,14 @@ pub struct Settings {
     /// Refuse source files larger than this many megabytes.
     #[arg(long, default_value_t = 100, value_name = "MB")]
     pub max_file_size: u64,
+    /// Refuse animations larger than this many megapixels in all (frames × pixels per frame).
+    #[arg(long, default_value_t = 1000.0, value_name = "MP")]
+    pub max_animation_pixels: f64,
+    /// Decoded image data allowed in flight at once, in MiB. Images start only when their
+    /// estimate fits, so peak memory follows image sizes, not the number of cores; an image
+    /// larger than the budget runs alone.
+    #[arg(long, default_value_t = 2048, value_name = "MIB")]
+    pub memory_budget: u64,
     /// Accept truncated images with a warning instead of failing them.
     #[arg(long)]
     pub lenient: bool,

@@ -14,6 +14,8 @@ pub const DEFAULT_WIDTHS: &[u32] = &[480, 960, 1440];
 pub const DEFAULT_VARIANT_DIR: &str = "responsive";
 /// Default content width behind the `sizes` attribute.
 pub const DEFAULT_CONTENT_WIDTH: u32 = 800;
+/// Default memory budget for images in flight, in MiB.
+pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 2048;
 /// Default cache folder, relative to the site root (or to `--out`).
 pub const DEFAULT_CACHE_DIR: &str = ".postpix";
 
@@ -46,6 +48,10 @@ pub struct Config {
     pub rewrite: bool,
     /// Accept truncated images with a warning instead of failing them.
     pub lenient: bool,
+    /// Bytes of decoded image data allowed in flight at once (see `pipeline::memory_estimate`).
+    pub memory_budget: u64,
+    /// Largest animation, in frames × pixels per frame.
+    pub max_animation_pixels: u64,
 }
 
 /// `sizes` for a content column `width` px wide.
@@ -80,6 +86,8 @@ impl Config {
             dry_run: false,
             rewrite: true,
             lenient: false,
+            memory_budget: DEFAULT_MEMORY_BUDGET_MB << 20,
+            max_animation_pixels: 1_000_000_000,
         })
     }
 

@@ -267,6 +267,13 @@ fn config(site: &std::path::Path, out: Option<&std::path::Path>, s: &Settings) -
     cfg.limits.max_pixels = (s.max_pixels * 1e6) as u64;
     cfg.max_file_bytes = s.max_file_size.saturating_mul(1024 * 1024);
     cfg.lenient = s.lenient;
+    anyhow::ensure!(
+        s.max_animation_pixels > 0.0,
+        "--max-animation-pixels must be positive"
+    );
+    anyhow::ensure!(s.memory_budget > 0, "--memory-budget must be positive");
+    cfg.max_animation_pixels = (s.max_animation_pixels * 1e6) as u64;
+    cfg.memory_budget = s.memory_budget.saturating_mul(1 << 20);
     Ok(cfg)
 }
 

@@ -25,6 +25,9 @@ use crate::rewrite::{self, Skip, VariantLink};
 use crate::scan::{self, site::JekyllConfig, Post, PostError, RefKind};
 use crate::write;
 
+/// Most frames an animation may have (a GIF of tiny frames can still take minutes to encode).
+pub const MAX_FRAMES: u32 = 10_000;
+
 /// What a run may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -454,6 +457,7 @@ fn entry_from(enc: &Encoded) -> Entry {
                 reason: d.reason.clone(),
             })
             .collect(),
+        conversions: enc.conversions.clone(),
     }
 }
 
@@ -544,6 +548,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             lossless: None,
             variants: vec![],
             dropped: vec![],
+            conversions: vec![],
             bytes_before: src.size,
             bytes_after: src.size,
         };
@@ -561,6 +566,27 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                 info.height,
                 (info.width as f64 * info.height as f64) / 1e6,
                 cfg.limits.max_pixels as f64 / 1e6
+            );
+            image_reports.insert(rel.clone(), fail(ImageStatus::Failed, e, warnings));
+            continue;
+        }
+        if info.frames > MAX_FRAMES {
+            let e = format!(
+                "{} frames, over the limit of {MAX_FRAMES} frames per animation",
+                info.frames
+            );
+            image_reports.insert(rel.clone(), fail(ImageStatus::Failed, e, warnings));
+            continue;
+        }
+        let total = (info.width as u64) * (info.height as u64) * u64::from(info.frames);
+        if info.frames > 1 && total > cfg.max_animation_pixels {
+            let e = format!(
+                "{} frames of {}×{} are {:.0} MP in all, over the {:.0} MP animation limit (raise it with --max-animation-pixels)",
+                info.frames,
+                info.width,
+                info.height,
+                total as f64 / 1e6,
+                cfg.max_animation_pixels as f64 / 1e6
             );
             image_reports.insert(rel.clone(), fail(ImageStatus::Failed, e, warnings));
             continue;
@@ -600,6 +626,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     lossless: None,
                     variants: vec![],
                     dropped: vec![],
+                    conversions: vec![],
                     bytes_before: src.size,
                     bytes_after: src.size,
                 },
@@ -629,6 +656,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     lossless: None,
                     variants: vec![],
                     dropped: vec![],
+                    conversions: vec![],
                     bytes_before: 0,
                     bytes_after: 0,
                 }
@@ -678,9 +706,11 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
         }
     }
 
-    // Encode.
+    // Encode, and write each image's variants as soon as they exist, so that memory holds at
+    // most the images in flight, never the whole site's outputs.
     let mut fresh_entries: BTreeMap<String, Entry> = BTreeMap::new();
     let mut encoded_now: BTreeMap<String, Encoded> = BTreeMap::new();
+    let mut done_entries: BTreeMap<String, Entry> = BTreeMap::new();
     if mode == Mode::Check {
         for hash in &to_encode {
             let job = &jobs[hash];
@@ -698,38 +728,71 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             }
         }
     } else if !to_encode.is_empty() {
+        if writing {
+            let mut cleaned: BTreeSet<String> = BTreeSet::new();
+            for hash in &to_encode {
+                for set in &sets[hash] {
+                    if cleaned.insert(set.folder.clone()) {
+                        let n = write::clean_stale_temps(&abs_in(&dest, &set.folder));
+                        if n > 0 {
+                            report.warnings.push(format!(
+                                "{}: removed {n} stale temp file(s) of an interrupted run",
+                                set.folder
+                            ));
+                        }
+                    }
+                }
+            }
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(cfg.jobs.max(1))
             .build()
             .map_err(|e| Error::Config(format!("cannot start {} worker threads: {e}", cfg.jobs)))?;
         // Largest first, so the pool does not idle on one big image at the end.
         let mut order = to_encode.clone();
-        order.sort_by_key(|h| {
-            std::cmp::Reverse((jobs[h].info.width as u64) * (jobs[h].info.height as u64))
-        });
+        order.sort_by_key(|h| std::cmp::Reverse(memory_estimate(&jobs[h].info)));
         progress.begin(order.len());
-        type Outcome = std::result::Result<(Encoded, Vec<String>), String>;
-        let results: Vec<(String, Outcome)> = pool.install(|| {
-            order
-                .par_iter()
-                .map(|hash| {
-                    let job = &jobs[hash];
+        let budget = Budget::new(cfg.memory_budget);
+        let (tx, rx) = std::sync::mpsc::channel::<(String, std::result::Result<Done, String>)>();
+        pool.in_place_scope(|scope| {
+            // This loop runs on the calling thread, never in the pool, so waiting for memory
+            // here cannot block a worker that oxipng is spinning on.
+            for hash in &order {
+                let job = &jobs[hash];
+                let need = budget.acquire(memory_estimate(&job.info));
+                let tx = tx.clone();
+                let (budget, s, sets, missing, dest) = (&budget, &s, &sets, &missing_files, &dest);
+                scope.spawn(move |_| {
                     let src = &s.sources[&job.rels[0]];
-                    let r = encode_job(src, job, cfg);
+                    let r = encode_and_write(
+                        src,
+                        job,
+                        &sets[hash],
+                        missing.get(hash),
+                        dest,
+                        writing,
+                        cfg,
+                    );
+                    budget.release(need);
                     progress.tick(&job.rels[0]);
-                    (hash.clone(), r)
-                })
-                .collect()
+                    let _ = tx.send((hash.clone(), r));
+                });
+            }
         });
+        drop(tx);
         progress.end();
-        for (hash, r) in results {
+        for (hash, r) in rx {
             let rel0 = jobs[&hash].rels[0].clone();
             match r {
-                Ok((enc, warnings)) => {
+                Ok(done) => {
                     if let Some(ir) = image_reports.get_mut(&rel0) {
-                        ir.warnings.extend(warnings);
+                        ir.warnings.extend(done.warnings);
                     }
-                    encoded_now.insert(hash, enc);
+                    report.summary.variants_written += done.written;
+                    report.errors.extend(done.errors);
+                    manifest.files.extend(done.files);
+                    done_entries.insert(hash.clone(), done.entry);
+                    encoded_now.insert(hash, done.enc);
                 }
                 Err(e) => {
                     if let Some(ir) = image_reports.get_mut(&rel0) {
@@ -741,12 +804,10 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
         }
     }
 
-    // Write variants.
+    // Report the variants of every job and collect the files still needed.
     let mut needed_files: BTreeSet<String> = BTreeSet::new();
-    let mut cleaned_dirs: BTreeSet<PathBuf> = BTreeSet::new();
     for (hash, job) in &jobs {
-        let entry = if let Some(enc) = encoded_now.get(hash) {
-            let entry = entry_from(enc);
+        let entry = if let Some(entry) = done_entries.remove(hash) {
             manifest.entries.insert(job.key.clone(), entry.clone());
             entry
         } else if let Some(e) = manifest.entries.get(&job.key) {
@@ -766,56 +827,15 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
         let rel0 = &job.rels[0];
         let mut variants_report = Vec::new();
         for set in &sets[hash] {
-            let dir = abs_in(&dest, &set.folder);
-            if writing && cleaned_dirs.insert(dir.clone()) {
-                let n = write::clean_stale_temps(&dir);
-                if n > 0 {
-                    report.warnings.push(format!(
-                        "{}: removed {n} stale temp file(s) of an interrupted run",
-                        set.folder
-                    ));
-                }
-            }
-            for (i, (path, o)) in set_files(set, &job.key, &entry).into_iter().enumerate() {
+            for (path, o) in set_files(set, &job.key, &entry) {
                 needed_files.insert(path.clone());
                 variants_report.push(VariantReport {
-                    path: path.clone(),
+                    path,
                     format: o.format,
                     width: o.width,
                     height: o.height,
                     bytes: o.bytes,
                 });
-                let Some(enc) = encoded_now.get(hash) else {
-                    continue;
-                };
-                let partial = missing_files.get(hash);
-                if partial.is_some_and(|m| !m.contains(&path)) {
-                    continue; // repair: only the missing or altered files
-                }
-                if partial.is_none() && file_is_fresh(&dest, &path, &o.hash, &mut manifest) {
-                    continue;
-                }
-                if !writing {
-                    report.summary.variants_written += 1;
-                    continue;
-                }
-                let abs = abs_in(&dest, &path);
-                match write::write_atomic(&abs, &enc.outputs[i].bytes, None) {
-                    Ok(()) => {
-                        report.summary.variants_written += 1;
-                        if let Some((size, mtime_ns)) = cache::stat(&abs) {
-                            manifest.files.insert(
-                                path.clone(),
-                                FileRecord {
-                                    size,
-                                    mtime_ns,
-                                    hash: o.hash.clone(),
-                                },
-                            );
-                        }
-                    }
-                    Err(e) => report.errors.push(e.to_string()),
-                }
             }
         }
         if let Some(ir) = image_reports.get_mut(rel0) {
@@ -842,12 +862,31 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     reason: d.reason.clone(),
                 })
                 .collect();
+            ir.conversions = entry.conversions.clone();
             ir.bytes_after = bytes_for_reader(&entry, content_width_of(&cfg.sizes));
         }
         fresh_entries.insert(hash.clone(), entry);
     }
 
     // Rewrite posts.
+    if writing {
+        let mut dirs: BTreeSet<String> = s
+            .posts
+            .iter()
+            .map(|p| plan::folder(&p.path).to_string())
+            .collect();
+        dirs.insert(String::new());
+        let mut n: usize = dirs
+            .iter()
+            .map(|d| write::clean_stale_temps(&abs_in(&dest, d)))
+            .sum();
+        n += write::clean_stale_temps(&cfg.cache_dir);
+        if n > 0 {
+            report.warnings.push(format!(
+                "removed {n} stale temp file(s) of an interrupted run"
+            ));
+        }
+    }
     let mut diff = String::new();
     for (post, res) in s.posts.iter().zip(&s.resolutions) {
         let mut edits = Vec::new();
@@ -1071,6 +1110,121 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
     sm.refs_left = report.left.len();
     sm.errors = report.errors.len();
     Ok(report)
+}
+
+/// What one encode task hands back: the facts, not the bytes (those are on disk already).
+struct Done {
+    /// The encoder's result with every output's bytes released.
+    enc: Encoded,
+    entry: Entry,
+    files: Vec<(String, FileRecord)>,
+    written: usize,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+/// Bytes of memory one image may need while it is decoded, resized and encoded: the decoded
+/// canvas as RGBA, a converted copy and the encoders' working buffers, about three canvases.
+pub fn memory_estimate(info: &ImageInfo) -> u64 {
+    let canvas = u64::from(info.width) * u64::from(info.height) * 4;
+    canvas * 3 + (8 << 20)
+}
+
+/// A memory budget shared by the scheduler and the tasks: the scheduler waits until an image's
+/// estimate fits before starting it, so peak memory follows the decoded sizes in flight, not the
+/// number of cores. An image larger than the whole budget runs alone.
+struct Budget {
+    total: u64,
+    used: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+}
+
+impl Budget {
+    fn new(total: u64) -> Self {
+        Budget {
+            total: total.max(1),
+            used: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Wait for room for `want` bytes; returns what was taken (capped at the whole budget).
+    fn acquire(&self, want: u64) -> u64 {
+        let want = want.min(self.total);
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        while *used + want > self.total {
+            used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
+        }
+        *used += want;
+        want
+    }
+
+    fn release(&self, n: u64) {
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        *used = used.saturating_sub(n);
+        self.freed.notify_all();
+    }
+}
+
+/// Encode one job and write its variant files into every folder that needs them.
+fn encode_and_write(
+    src: &Source,
+    job: &Job,
+    sets: &[VariantSet],
+    missing: Option<&BTreeSet<String>>,
+    dest: &Path,
+    writing: bool,
+    cfg: &Config,
+) -> std::result::Result<Done, String> {
+    let (mut enc, warnings) = encode_job(src, job, cfg)?;
+    let entry = entry_from(&enc);
+    let mut files = Vec::new();
+    let mut written = 0;
+    let mut errors = Vec::new();
+    for set in sets {
+        for (i, (path, o)) in set_files(set, &job.key, &entry).into_iter().enumerate() {
+            if missing.is_some_and(|m| !m.contains(&path)) {
+                continue; // repair: only the missing or altered files
+            }
+            if !writing {
+                written += 1;
+                continue;
+            }
+            let abs = abs_in(dest, &path);
+            // A lost manifest must not cost a rewrite of identical files.
+            let same = missing.is_none()
+                && std::fs::read(&abs).is_ok_and(|b| cache::hash_bytes(&b) == o.hash);
+            if !same {
+                if let Err(e) = write::write_atomic(&abs, &enc.outputs[i].bytes, None) {
+                    errors.push(e.to_string());
+                    continue;
+                }
+                written += 1;
+            }
+            if let Some((size, mtime_ns)) = cache::stat(&abs) {
+                files.push((
+                    path,
+                    FileRecord {
+                        size,
+                        mtime_ns,
+                        hash: o.hash.clone(),
+                    },
+                ));
+            }
+        }
+    }
+    // The bytes are on disk now; keep only the facts.
+    for o in &mut enc.outputs {
+        o.bytes = Vec::new();
+    }
+    Ok(Done {
+        enc,
+        entry,
+        files,
+        written,
+        errors,
+        warnings,
+    })
 }
 
 fn encode_job(

@@ -40,12 +40,25 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, String> {
         Format::Png => png_frames(bytes),
         _ => 1,
     };
-    let reader = image::ImageReader::new(Cursor::new(bytes))
+    let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
-    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
-    let (w, h) = decoder.dimensions();
-    let orientation = orientation_of(&mut decoder);
+    // Only headers are read here, never pixels: the size limits are applied by the caller with a
+    // message that names the option, and by the decoder's own `Limits` when it really decodes.
+    reader.no_limits();
+    let (w, h, orientation) = match reader.into_decoder() {
+        Ok(mut decoder) => {
+            let (w, h) = decoder.dimensions();
+            (w, h, orientation_of(&mut decoder))
+        }
+        // Some decoders refuse absurd headers on their own terms ("Memory limit exceeded");
+        // the raw header still says how big the file claims to be, which is what the caller's
+        // limit check needs in order to name the option that raises it.
+        Err(e) => match raw_dimensions(bytes, format) {
+            Some((w, h)) => (w, h, 1),
+            None => return Err(e.to_string()),
+        },
+    };
     let (width, height) = if orientation >= 5 { (h, w) } else { (w, h) };
     Ok(ImageInfo {
         format,
@@ -79,6 +92,23 @@ fn orientation_number(o: image::metadata::Orientation) -> u8 {
         Rotate90 => 6,
         Rotate270FlipH => 7,
         Rotate270 => 8,
+    }
+}
+
+/// Width and height straight from a PNG's IHDR or a GIF's logical screen descriptor.
+fn raw_dimensions(b: &[u8], format: Format) -> Option<(u32, u32)> {
+    match format {
+        Format::Png if b.get(12..16)? == b"IHDR" => {
+            let w = u32::from_be_bytes(b.get(16..20)?.try_into().ok()?);
+            let h = u32::from_be_bytes(b.get(20..24)?.try_into().ok()?);
+            Some((w, h))
+        }
+        Format::Gif => {
+            let w = u16::from_le_bytes(b.get(6..8)?.try_into().ok()?);
+            let h = u16::from_le_bytes(b.get(8..10)?.try_into().ok()?);
+            Some((w.into(), h.into()))
+        }
+        _ => None,
     }
 }
 

@@ -169,6 +169,11 @@ pub struct ImageReport {
     pub variants: Vec<VariantReport>,
     /// Variants not kept.
     pub dropped: Vec<DroppedReport>,
+    /// What was done to the source on the way, one line each: colour conversion
+    /// (`"Adobe RGB (1998) → sRGB"`, `"YCCK (CMYK) → sRGB"`), EXIF orientation applied, frames
+    /// (`"56 frames → animated WebP"`), metadata removed (`"metadata removed: EXIF (with GPS)"`).
+    #[serde(default)]
+    pub conversions: Vec<String>,
     /// Source size.
     pub bytes_before: u64,
     /// What a WebP-capable desktop reader downloads instead (see [`BuildSummary`]).

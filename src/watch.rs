@@ -925,6 +925,7 @@ mod tests {
             lossless: None,
             variants: vec![],
             dropped: vec![],
+            conversions: vec![],
             bytes_before: 0,
             bytes_after: 0,
         });

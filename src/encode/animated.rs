@@ -117,8 +117,8 @@ pub fn webp_loop_count(gif_loop: Option<u16>) -> i32 {
     }
 }
 
-/// Encode an animated GIF to animated WebP at the planned widths, plus the GIF itself (source
-/// bytes, unchanged) as the fallback at its own width. A WebP not smaller than the GIF is
+/// Encode an animated GIF to animated WebP at the planned widths, plus the GIF itself (its own
+/// bytes without comment and XMP extensions) as the fallback at its own width. A WebP not smaller than the GIF is
 /// dropped. Still images are passed on to [`encode_source`](super::encode_source).
 ///
 /// `LosslessMode::Auto` uses the lossy config with libwebp's `allow_mixed`, which encodes each
@@ -196,15 +196,19 @@ pub(crate) fn encode_animated_inner(
         timestamp_ms = timestamp_ms.saturating_add(i32::try_from(delay).unwrap_or(i32::MAX));
     }
 
+    // The fallback is the GIF itself, without comments and XMP; a GIF whose structure cannot
+    // be walked cleanly was already refused by the decoder, but never serve it unstripped.
+    let gif = super::metadata::strip_metadata(bytes, Format::Gif)
+        .ok_or_else(|| EncodeError::Decode("the GIF's block structure is malformed".to_string()))?;
     let mut outputs = Vec::new();
     for (w, h, enc) in encoders {
         let webp = enc.finish(timestamp_ms)?;
         // Size guard: a WebP that does not beat the GIF it replaces is not worth serving.
-        if webp.len() >= bytes.len() {
+        if webp.len() >= gif.len() {
             dropped.push(Dropped {
                 width: w,
                 format: OutFormat::Webp,
-                reason: format!("animated webp {} B ≥ gif {} B", webp.len(), bytes.len()),
+                reason: format!("animated webp {} B ≥ gif {} B", webp.len(), gif.len()),
             });
             if keep_all {
                 outputs.push(Output {
@@ -225,11 +229,26 @@ pub(crate) fn encode_animated_inner(
             });
         }
     }
+    let kept_webps = outputs
+        .iter()
+        .filter(|o| !dropped.iter().any(|d| d.width == o.width))
+        .count();
+    let mut conversions = vec![if kept_webps > 0 {
+        format!(
+            "{} frames → animated WebP (delays and loop count kept)",
+            info.frames
+        )
+    } else {
+        format!("{} frames; served as the GIF only", info.frames)
+    }];
+    if let Some(m) = super::metadata::removed_note(bytes, Format::Gif) {
+        conversions.push(m);
+    }
     outputs.push(Output {
         width,
         height,
         format: OutFormat::Gif,
-        bytes: bytes.to_vec(),
+        bytes: gif,
         origin: Origin::SourceBytes,
     });
     Ok(Encoded {
@@ -239,6 +258,7 @@ pub(crate) fn encode_animated_inner(
         orientation: 1,
         outputs,
         dropped,
+        conversions,
     })
 }
 

@@ -3,13 +3,14 @@
 //! The format is sniffed from the bytes (never the name), the header size is checked against
 //! [`DecodeLimits::max_pixels`] before any pixel is decoded, `image`'s own [`image::Limits`] cap
 //! allocations, and the EXIF orientation is applied first so every later step sees the picture
-//! the way a browser shows it.
+//! the way a browser shows it. Pixels leave in sRGB: an embedded non-sRGB ICC profile is
+//! applied here ([`colour`]).
 
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder};
 
-use super::{DecodeLimits, EncodeError};
+use super::{colour, DecodeLimits, EncodeError};
 use crate::format::{sniff, Format};
 
 /// Channel layout of a [`Pixels`] buffer; always 8 bits per channel.
@@ -54,8 +55,12 @@ pub struct Decoded {
     pub format: Format,
     /// EXIF orientation (1–8) that was applied.
     pub orientation: u8,
-    /// Upright pixels.
+    /// Upright pixels, in sRGB.
     pub pixels: Pixels,
+    /// The colour conversion applied to reach sRGB (`"Adobe RGB (1998) → sRGB"`,
+    /// `"CMYK → sRGB"`), or a note on a profile that could not be applied; `None` when the
+    /// source already was sRGB.
+    pub colour: Option<String>,
 }
 
 /// Decode a still JPEG, PNG or GIF. Animated GIFs give [`EncodeError::Animated`].
@@ -103,12 +108,27 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, EncodeErro
         .and_then(|exif| exif_orientation(&exif))
         .and_then(image::metadata::Orientation::from_exif)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
+    // An unreadable profile chunk is no reason to reject the pixels either.
+    let icc = decoder.icc_profile().ok().flatten();
     let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     img.apply_orientation(orientation);
+    let mut pixels = to_pixels(img);
+    let cmyk = match colour::jpeg_colour_model(bytes) {
+        Some(colour::JpegColourModel::Cmyk) if format == Format::Jpeg => Some("CMYK → sRGB"),
+        Some(colour::JpegColourModel::Ycck) if format == Format::Jpeg => Some("YCCK (CMYK) → sRGB"),
+        _ => None,
+    };
+    let profile = icc.and_then(|icc| colour::to_srgb(&mut pixels, &icc));
+    let colour = match (cmyk, profile) {
+        (Some(c), Some(p)) => Some(format!("{c}; {p}")),
+        (Some(c), None) => Some(c.to_string()),
+        (None, p) => p,
+    };
     Ok(Decoded {
         format,
         orientation: orientation.to_exif(),
-        pixels: to_pixels(img),
+        pixels,
+        colour,
     })
 }
 

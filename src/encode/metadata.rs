@@ -1,19 +1,26 @@
 //! Metadata stripping: a source file's bytes in, the same image without privacy-relevant or
-//! useless metadata out. Used when the source file itself is served as the fallback
-//! ([`Origin::SourceBytes`](super::Origin::SourceBytes)).
+//! useless metadata out. Used when the source file itself is served as a fallback
+//! ([`Origin::SourceBytes`](super::Origin::SourceBytes)): a still JPEG or PNG at its own width,
+//! and an animated GIF's fallback. Also [`removed_note`], which names what a source carried,
+//! for the report.
 //!
-//! **JPEG** keeps every segment the decoder needs plus the ones that change how the pixels look:
-//! APP0 (JFIF: density, harmless), APP2 (ICC profile: dropping it would shift colours, since the
-//! source is served as is, not converted) and APP14 (Adobe: tells decoders whether the data is
-//! RGB/YCbCr/YCCK). It drops APP1 (EXIF incl. GPS and camera serials, XMP), APP3–APP13, APP15
-//! and COM. Entropy-coded data after SOS is copied verbatim.
+//! A source is only served as is when it needed no colour conversion, so an embedded ICC
+//! profile there is sRGB-equivalent and is dropped like the rest: every output is sRGB by
+//! definition and carries no profile.
 //!
-//! **PNG** keeps the critical chunks (IHDR, PLTE, IDAT, IEND) and the ancillary chunks that affect
-//! rendering: tRNS, gAMA, cHRM, sRGB, iCCP, pHYs; drops everything else (tEXt, iTXt, zTXt, eXIf,
-//! tIME, ...). Chunk CRCs are copied, not recomputed: kept chunks are unchanged.
+//! **JPEG** keeps every segment the decoder needs plus APP0 (JFIF: density, harmless) and APP14
+//! (Adobe: tells decoders whether the data is RGB/YCbCr/YCCK). It drops APP1 (EXIF incl. GPS,
+//! camera serials and the EXIF thumbnail; XMP), APP2 (ICC, FlashPix), APP3–APP13 (IPTC lives in
+//! APP13), APP15 and COM. Entropy-coded data after SOS is copied verbatim.
 //!
-//! **GIF** is not stripped (`None`): its comment and application extensions are rare and not
-//! privacy-sensitive, but we do not rewrite it either, so a still GIF is never served as-is.
+//! **PNG** keeps the critical chunks (IHDR, PLTE, IDAT, IEND) and the ancillary chunks that
+//! affect rendering without naming a profile: tRNS, gAMA, cHRM, sRGB, pHYs, plus APNG's acTL,
+//! fcTL and fdAT; drops everything else (iCCP, tEXt, iTXt incl. XMP, zTXt, eXIf, tIME, ...).
+//! Chunk CRCs are copied, not recomputed: kept chunks are unchanged.
+//!
+//! **GIF** keeps the header, palettes, frames, Graphic Control (delays, transparency, disposal)
+//! and the NETSCAPE2.0/ANIMEXTS1.0 loop extension; drops comment extensions and every other
+//! application extension (XMP's `XMP DataXMP`, ICC's `ICCRGBG1`, editors' private data).
 
 use crate::format::Format;
 
@@ -23,8 +30,267 @@ pub fn strip_metadata(bytes: &[u8], format: Format) -> Option<Vec<u8>> {
     match format {
         Format::Jpeg => strip_jpeg(bytes),
         Format::Png => strip_png(bytes),
+        Format::Gif => strip_gif(bytes),
         _ => None,
     }
+}
+
+/// `"metadata removed: EXIF (with GPS), XMP, comment"` naming what `bytes` carries that no
+/// output does; `None` when there is nothing (or the format is not walked).
+pub fn removed_note(bytes: &[u8], format: Format) -> Option<String> {
+    let found = match format {
+        Format::Jpeg => jpeg_metadata(bytes),
+        Format::Png => png_metadata(bytes),
+        Format::Gif => gif_metadata(bytes),
+        _ => Vec::new(),
+    };
+    if found.is_empty() {
+        None
+    } else {
+        Some(format!("metadata removed: {}", found.join(", ")))
+    }
+}
+
+fn push_once(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_string());
+    }
+}
+
+/// The segments before the first SOS, as (marker, body without the length field).
+fn jpeg_segments(bytes: &[u8]) -> Vec<(u8, &[u8])> {
+    let mut out = Vec::new();
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return out;
+    }
+    let mut pos = 2usize;
+    while bytes.get(pos) == Some(&0xFF) {
+        while bytes.get(pos) == Some(&0xFF) {
+            pos += 1;
+        }
+        let Some(&marker) = bytes.get(pos) else {
+            break;
+        };
+        pos += 1;
+        if matches!(marker, 0x01 | 0xD0..=0xD7) {
+            continue;
+        }
+        if marker == 0xD9 || marker == 0xDA {
+            break;
+        }
+        let Some(len) = bytes
+            .get(pos..pos + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+        else {
+            break;
+        };
+        let Some(body) = bytes.get(pos + 2..pos + len.max(2)) else {
+            break;
+        };
+        out.push((marker, body));
+        pos += len.max(2);
+    }
+    out
+}
+
+fn jpeg_metadata(bytes: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    for (marker, body) in jpeg_segments(bytes) {
+        match marker {
+            0xE1 if body.starts_with(b"Exif\0") => {
+                let mut what = Vec::new();
+                if exif_has_tag(body, 0x8825) {
+                    what.push("GPS");
+                }
+                if exif_has_thumbnail(body) {
+                    what.push("thumbnail");
+                }
+                if what.is_empty() {
+                    push_once(&mut found, "EXIF");
+                } else {
+                    push_once(&mut found, &format!("EXIF (with {})", what.join(", ")));
+                }
+            }
+            0xE1 if body.starts_with(b"http://ns.adobe.com/xap/") => push_once(&mut found, "XMP"),
+            0xE2 if body.starts_with(b"ICC_PROFILE") => push_once(&mut found, "ICC profile"),
+            0xED => push_once(&mut found, "IPTC/Photoshop"),
+            0xFE => push_once(&mut found, "comment"),
+            0xE1..=0xED | 0xEF => push_once(&mut found, "application data"),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The TIFF structure of an `Exif\0\0` APP1 body, with its byte order.
+fn tiff(body: &[u8]) -> Option<(&[u8], bool)> {
+    let t = body.get(6..)?;
+    match t.get(0..4)? {
+        [0x49, 0x49, 42, 0] => Some((t, true)),
+        [0x4D, 0x4D, 0, 42] => Some((t, false)),
+        _ => None,
+    }
+}
+
+fn read_u16(t: &[u8], p: usize, little: bool) -> Option<u16> {
+    let b = [*t.get(p)?, *t.get(p + 1)?];
+    Some(if little {
+        u16::from_le_bytes(b)
+    } else {
+        u16::from_be_bytes(b)
+    })
+}
+
+fn read_u32(t: &[u8], p: usize, little: bool) -> Option<u32> {
+    let b = [*t.get(p)?, *t.get(p + 1)?, *t.get(p + 2)?, *t.get(p + 3)?];
+    Some(if little {
+        u32::from_le_bytes(b)
+    } else {
+        u32::from_be_bytes(b)
+    })
+}
+
+/// Whether IFD0 of an EXIF APP1 body holds `tag` (0x8825 = GPS IFD pointer).
+fn exif_has_tag(body: &[u8], tag: u16) -> bool {
+    let check = || -> Option<bool> {
+        let (t, little) = tiff(body)?;
+        let ifd = usize::try_from(read_u32(t, 4, little)?).ok()?;
+        let n = usize::from(read_u16(t, ifd, little)?);
+        Some((0..n).any(|i| read_u16(t, ifd + 2 + 12 * i, little) == Some(tag)))
+    };
+    check().unwrap_or(false)
+}
+
+/// Whether an EXIF APP1 body links a second IFD (IFD1, where the thumbnail lives).
+fn exif_has_thumbnail(body: &[u8]) -> bool {
+    let check = || -> Option<bool> {
+        let (t, little) = tiff(body)?;
+        let ifd = usize::try_from(read_u32(t, 4, little)?).ok()?;
+        let n = usize::from(read_u16(t, ifd, little)?);
+        Some(read_u32(t, ifd + 2 + 12 * n, little)? != 0)
+    };
+    check().unwrap_or(false)
+}
+
+fn png_metadata(bytes: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pos = 8usize;
+    while let Some(head) = bytes.get(pos..pos + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let data = bytes
+            .get(pos + 8..(pos + 8).saturating_add(len))
+            .unwrap_or(&[]);
+        match &head[4..8] {
+            b"eXIf" => push_once(&mut found, "EXIF"),
+            b"iTXt" if data.starts_with(b"XML:com.adobe.xmp\0") => push_once(&mut found, "XMP"),
+            b"tEXt" | b"zTXt" | b"iTXt" => push_once(&mut found, "text chunks"),
+            b"iCCP" => push_once(&mut found, "ICC profile"),
+            b"tIME" => push_once(&mut found, "timestamp"),
+            b"IEND" => break,
+            _ => {}
+        }
+        pos = pos.saturating_add(12).saturating_add(len);
+    }
+    found
+}
+
+fn gif_metadata(bytes: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    gif_walk(bytes, |block| match block {
+        GifBlock::Comment => push_once(&mut found, "comment"),
+        GifBlock::App(id) if id.starts_with(b"XMP Data") => push_once(&mut found, "XMP"),
+        GifBlock::App(id) if id.starts_with(b"ICCRGBG1") => push_once(&mut found, "ICC profile"),
+        GifBlock::App(_) => push_once(&mut found, "application data"),
+        _ => {}
+    });
+    found
+}
+
+/// What [`gif_walk`] reports for each block.
+enum GifBlock<'a> {
+    /// Comment extension.
+    Comment,
+    /// Application extension other than the loop count, with its 11-byte identifier.
+    App(&'a [u8]),
+    /// Anything needed to show the image.
+    Keep,
+}
+
+/// Walk a GIF's blocks, calling `seen` for each and returning, per block, its byte range; `None`
+/// if the structure is malformed.
+fn gif_walk<'a>(
+    bytes: &'a [u8],
+    mut seen: impl FnMut(&GifBlock<'a>),
+) -> Option<Vec<(std::ops::Range<usize>, bool)>> {
+    if !(bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")) || bytes.len() < 13 {
+        return None;
+    }
+    let mut blocks = Vec::new();
+    let flags = bytes[10];
+    let mut pos = 13usize;
+    if flags & 0x80 != 0 {
+        pos += 3 << ((flags & 7) + 1);
+    }
+    blocks.push((0..pos, true));
+    let skip_sub_blocks = |mut p: usize| -> Option<usize> {
+        loop {
+            let len = usize::from(*bytes.get(p)?);
+            p += 1;
+            if len == 0 {
+                return Some(p);
+            }
+            p += len;
+        }
+    };
+    loop {
+        match *bytes.get(pos)? {
+            0x3B => {
+                blocks.push((pos..pos + 1, true));
+                return Some(blocks);
+            }
+            0x21 => {
+                let label = *bytes.get(pos + 1)?;
+                let end = skip_sub_blocks(pos + 2)?;
+                let block = match label {
+                    0xFE => GifBlock::Comment,
+                    0xFF => {
+                        let id = bytes.get(pos + 3..pos + 14)?;
+                        if id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0" {
+                            GifBlock::Keep
+                        } else {
+                            GifBlock::App(id)
+                        }
+                    }
+                    _ => GifBlock::Keep,
+                };
+                seen(&block);
+                blocks.push((pos..end, matches!(block, GifBlock::Keep)));
+                pos = end;
+            }
+            0x2C => {
+                let local = *bytes.get(pos + 9)?;
+                let mut p = pos + 10;
+                if local & 0x80 != 0 {
+                    p += 3 << ((local & 7) + 1);
+                }
+                let end = skip_sub_blocks(p + 1)?;
+                blocks.push((pos..end, true));
+                pos = end;
+            }
+            _ => return None,
+        }
+    }
+}
+
+fn strip_gif(bytes: &[u8]) -> Option<Vec<u8>> {
+    let blocks = gif_walk(bytes, |_| {})?;
+    let mut out = Vec::with_capacity(bytes.len());
+    for (range, keep) in blocks {
+        if keep {
+            out.extend_from_slice(bytes.get(range)?);
+        }
+    }
+    Some(out)
 }
 
 fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
@@ -62,7 +328,7 @@ fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
         }
         let end = pos.checked_add(len)?;
         let segment = bytes.get(pos..end)?;
-        let drop = matches!(marker, 0xE1 | 0xE3..=0xED | 0xEF | 0xFE);
+        let drop = matches!(marker, 0xE1..=0xED | 0xEF | 0xFE);
         if !drop {
             out.extend_from_slice(&[0xFF, marker]);
             out.extend_from_slice(segment);
@@ -79,8 +345,9 @@ fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
 
 fn strip_png(bytes: &[u8]) -> Option<Vec<u8>> {
     const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
-    const KEEP: [&[u8; 4]; 10] = [
-        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"pHYs",
+    const KEEP: [&[u8; 4]; 12] = [
+        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"acTL",
+        b"fcTL", b"fdAT",
     ];
     if !bytes.starts_with(SIGNATURE) {
         return None;
@@ -133,5 +400,27 @@ mod tests {
         assert_eq!(strip_jpeg(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 40, 1]), None);
         assert_eq!(strip_png(b"\x89PNG\r\n\x1a\n\0\0"), None);
         assert_eq!(strip_metadata(b"GIF89a", Format::Gif), None);
+    }
+
+    #[test]
+    fn gif_loses_comments_and_xmp_keeps_frames_and_loop() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corpus/");
+        let gif = std::fs::read(format!("{dir}anim-banner-88x31.gif")).unwrap();
+        // Insert a comment and an XMP application extension after the header + palette.
+        let head = 13 + (3 << ((gif[10] & 7) + 1));
+        let mut dirty = gif[..head].to_vec();
+        dirty.extend_from_slice(b"\x21\xFE\x05hello\x00");
+        dirty.extend_from_slice(b"\x21\xFF\x0BXMP DataXMP\x04<x/>\x00");
+        dirty.extend_from_slice(&gif[head..]);
+        assert_eq!(
+            removed_note(&dirty, Format::Gif).as_deref(),
+            Some("metadata removed: comment, XMP")
+        );
+        let clean = strip_metadata(&dirty, Format::Gif).unwrap();
+        assert_eq!(removed_note(&clean, Format::Gif), None);
+        let before = crate::encode::animated::gif_info(&dirty).unwrap();
+        let after = crate::encode::animated::gif_info(&clean).unwrap();
+        assert_eq!(before, after);
+        assert_eq!(after.frames, 4);
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod animated;
 pub mod classify;
+pub mod colour;
 pub mod decode;
 pub mod jpeg;
 pub mod metadata;
@@ -58,7 +59,7 @@ impl EncodeSettings {
     /// cache keys: equal fingerprints promise byte-identical outputs for the same source.
     pub fn fingerprint(&self) -> String {
         format!(
-            "encode-v1;webp_q={};webp_m={};jpeg_q={};png_o={};lossless={}",
+            "encode-v2;webp_q={};webp_m={};jpeg_q={};png_o={};lossless={}",
             self.webp_quality,
             self.webp_method,
             self.jpeg_quality,
@@ -205,6 +206,9 @@ pub struct Encoded {
     pub outputs: Vec<Output>,
     /// Variants left out, with the reason.
     pub dropped: Vec<Dropped>,
+    /// What was done to the source on the way, one line each, for the report: colour
+    /// conversion (`"Display P3 → sRGB"`), orientation applied, frames, metadata removed.
+    pub conversions: Vec<String>,
 }
 
 /// Why a source could not be encoded. Messages say what is wrong and what to do; the caller
@@ -352,6 +356,13 @@ pub fn encode_source(
         }
         outputs.push(fallback);
     }
+    let mut conversions: Vec<String> = src.colour.iter().cloned().collect();
+    if let Some(o) = orientation_note(src.orientation) {
+        conversions.push(o);
+    }
+    if let Some(m) = metadata::removed_note(bytes, src.format) {
+        conversions.push(m);
+    }
     Ok(Encoded {
         width: src.pixels.width,
         height: src.pixels.height,
@@ -359,6 +370,7 @@ pub fn encode_source(
         orientation: src.orientation,
         outputs,
         dropped,
+        conversions,
     })
 }
 
@@ -409,6 +421,21 @@ pub fn encode_one(
     }
 }
 
+/// `"EXIF orientation 6 applied (rotated 90° clockwise)"`; `None` for 1 (nothing to do).
+pub fn orientation_note(orientation: u8) -> Option<String> {
+    let what = match orientation {
+        2 => "mirrored left-right",
+        3 => "rotated 180°",
+        4 => "mirrored top-bottom",
+        5 => "transposed",
+        6 => "rotated 90° clockwise",
+        7 => "transversed",
+        8 => "rotated 90° counter-clockwise",
+        _ => return None,
+    };
+    Some(format!("EXIF orientation {orientation} applied ({what})"))
+}
+
 fn is_lossless(src: &Decoded, settings: &EncodeSettings) -> bool {
     match settings.lossless {
         LosslessMode::Always => true,
@@ -453,7 +480,8 @@ fn webp_variant(
 }
 
 /// The fallback at `px`'s width; at the source's own width, the stripped source file instead
-/// when that is smaller and safe (no orientation to apply, metadata removable).
+/// when that is smaller and safe (no orientation to apply, no colour conversion, metadata
+/// removable).
 fn fallback_variant(
     source_bytes: &[u8],
     src: &Decoded,
@@ -471,7 +499,13 @@ fn fallback_variant(
         reason,
     })?;
     let at_source_width = px.width == src.pixels.width && px.height == src.pixels.height;
-    if at_source_width && src.orientation == 1 && encoded.len() > source_bytes.len() {
+    // The source file is served as is only when its pixels are exactly what we decoded: upright
+    // and already sRGB (a converted source would show different colours than its variants).
+    if at_source_width
+        && src.orientation == 1
+        && src.colour.is_none()
+        && encoded.len() > source_bytes.len()
+    {
         if let Some(stripped) = metadata::strip_metadata(source_bytes, src.format) {
             if stripped.len() < encoded.len() {
                 let format = match src.format {
