@@ -11,6 +11,7 @@ Examples:
   postpix build                        # convert in place (postpix restore undoes the posts)
   postpix build --out _build && jekyll build -s _build   # build step: the site stays untouched
   postpix check                        # CI: exit 1 if a post or variant is not up to date
+  postpix watch --out _build & jekyll serve -s _build   # live preview while you write
 
 Exit codes: 0 success, 1 something failed or is stale (see the report), 2 usage or fatal error.
 Set NO_COLOR to turn colour off; --json prints a machine-readable report on stdout.";
@@ -47,6 +48,24 @@ pub enum Command {
     Check(CheckArgs),
     /// Give every post back its original text, byte for byte. Variants stay on disk.
     Restore(RestoreArgs),
+    /// Build, then keep the site built while you write: a saved post, an added, replaced or
+    /// deleted image is handled within about a second. Stops cleanly on Ctrl-C or SIGTERM.
+    Watch(WatchArgs),
+}
+
+/// `postpix watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Site root (the folder with _posts/ and _config.yml).
+    #[arg(default_value = ".")]
+    pub site: PathBuf,
+    /// Keep the rewritten site in DIR and leave SITE untouched (then: jekyll serve -s DIR).
+    /// Default: rewrite in place.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Encoder and markup settings (the same as build's, so the cache is shared).
+    #[command(flatten)]
+    pub settings: Settings,
 }
 
 /// `postpix scan`.
@@ -117,7 +136,7 @@ pub enum Lossless {
     Never,
 }
 
-/// Settings shared by `build` and `check`.
+/// Settings shared by `build`, `check` and `watch`.
 #[derive(Debug, Args)]
 pub struct Settings {
     /// Variant widths in pixels, comma-separated. Never upscaled; a narrower source gets its

@@ -5,6 +5,8 @@ mod cli;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -97,6 +99,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             }
             Ok(code(stale))
         }
+        Command::Watch(a) => watch(cli, a),
         Command::Restore(a) => {
             let cfg = Config::new(&a.site)?;
             let (changed, errors) = pipeline::restore(&cfg, a.dry_run).context("restore failed")?;
@@ -124,6 +127,91 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             Ok(code(!errors.is_empty()))
         }
     }
+}
+
+/// `postpix watch`: build, then hand every change to the library's watcher until a signal.
+fn watch(cli: &Cli, a: &cli::WatchArgs) -> Result<ExitCode> {
+    // A stream of lines has no single JSON report to print.
+    anyhow::ensure!(!cli.json, "--json is not available for watch");
+    let cfg = config(&a.site, a.out.as_deref(), &a.settings)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // First signal: finish the batch in progress, save, exit 0. A second one: leave now (the
+    // pipeline's writes are atomic; a later run removes any temp file left).
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    // Start watching before the first build, so nothing saved during it is missed.
+    let mut watcher = postpix::watch::Watcher::start(&cfg).context("watch failed")?;
+    let bar = Bar::new(!cli.quiet && std::io::stderr().is_terminal());
+    let report = watcher.build(&bar).context("build failed")?;
+    if !cli.quiet || report.failed() {
+        print_build(&report, Mode::Build, cli.quiet);
+    }
+    if !cli.quiet {
+        let dest = cfg.out.as_deref().unwrap_or(&cfg.site);
+        println!(
+            "\nWatching {} (writing to {}); Ctrl-C to stop.",
+            cfg.site.display(),
+            dest.display()
+        );
+    }
+    let quiet = cli.quiet;
+    watcher
+        .run(&stop, &mut |line| {
+            use postpix::watch::Level;
+            let (tag, colour) = match line.level {
+                Level::Info if quiet => return,
+                Level::Info => ("", ""),
+                Level::Warn => ("warning: ", "1;33"),
+                Level::Error => ("error: ", "1;31"),
+            };
+            let tag = if tag.is_empty() {
+                String::new()
+            } else {
+                paint(tag, colour)
+            };
+            println!("{} {tag}{}", clock(), line.text);
+        })
+        .context("watch failed")?;
+    if !cli.quiet {
+        println!("{} stopped.", clock());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Local wall-clock time, HH:MM:SS.
+#[cfg(unix)]
+fn clock() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as libc::time_t;
+    // SAFETY: an all-zero `tm` is a valid value of this plain C struct.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: localtime_r reads `secs` and writes only into `tm`, both alive for the call.
+    let ok = unsafe { !libc::localtime_r(&secs, &mut tm).is_null() };
+    if ok {
+        format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+    } else {
+        utc_clock()
+    }
+}
+
+#[cfg(not(unix))]
+fn clock() -> String {
+    utc_clock()
+}
+
+fn utc_clock() -> String {
+    let s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    format!("{:02}:{:02}:{:02}Z", s / 3600 % 24, s / 60 % 60, s % 60)
 }
 
 fn code(failed: bool) -> ExitCode {

@@ -91,6 +91,24 @@ pub struct Survey {
     pub orphans: Vec<String>,
 }
 
+impl Survey {
+    /// The dependency index: every image path a post names → the posts naming it. Includes
+    /// paths whose file is missing, so that adding that file later is known to matter.
+    pub fn uses(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (post, res) in self.posts.iter().zip(&self.resolutions) {
+            for x in res {
+                if let Some(src) = &x.source {
+                    uses.entry(src.clone())
+                        .or_default()
+                        .insert(post.path.clone());
+                }
+            }
+        }
+        uses
+    }
+}
+
 /// Folders never copied into `--out` nor scanned for orphans.
 fn skip_dirs(cfg: &Config) -> Vec<PathBuf> {
     let mut v = vec![cfg.cache_dir.clone()];
@@ -495,6 +513,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
     }
     let dest = cfg.dest_root().to_path_buf();
     let s = survey(cfg, Some(&manifest), true)?;
+    report.uses = s.uses();
     for e in &s.post_errors {
         report.errors.push(format!("{}: {}", e.path, e.reason));
     }
@@ -1010,11 +1029,14 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                             .to_string(),
                     );
                 }
-                Mode::Build => {
-                    if let Err(e) = write_post(cfg, post, &target, &new_text) {
-                        report.errors.push(e.to_string());
+                Mode::Build => match write_post(cfg, post, &target, &new_text) {
+                    Ok(()) => {
+                        report
+                            .written
+                            .insert(post.path.clone(), cache::hash_bytes(new_text.as_bytes()));
                     }
-                }
+                    Err(e) => report.errors.push(e.to_string()),
+                },
             }
         }
         report.posts.push(PostReport {

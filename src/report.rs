@@ -1,6 +1,8 @@
 //! Report: what a run did, per image and per post, as data; rendered as a human summary or as
 //! JSON for CI. Nothing here decides anything; the pipeline fills it in.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::Serialize;
 
 use crate::encode::OutFormat;
@@ -253,6 +255,14 @@ pub struct BuildReport {
     pub diff: Option<String>,
     /// Counts.
     pub summary: BuildSummary,
+    /// The dependency index: every image path a post names (found on disk or not) → the posts
+    /// that name it. `watch` uses it to know which posts an image change touches. Not in JSON.
+    #[serde(skip)]
+    pub uses: BTreeMap<String, BTreeSet<String>>,
+    /// Posts this run wrote, by destination-relative path → blake3 of the bytes written, so that
+    /// `watch` can tell its own writes from the author's. Not in JSON.
+    #[serde(skip)]
+    pub written: BTreeMap<String, String>,
 }
 
 impl BuildReport {

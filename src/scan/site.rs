@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 /// Folders never scanned, whatever the configuration says.
-const SKIP_DIRS: &[&str] = &["_site", "vendor", "node_modules", "target", "_build"];
+pub const SKIP_DIRS: &[&str] = &["_site", "vendor", "node_modules", "target", "_build"];
 
 /// The Jekyll settings postpix reads from `_config.yml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
