@@ -520,7 +520,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
     if writing {
         if let Some(out) = &cfg.out {
             let posts: BTreeSet<String> = s.posts.iter().map(|p| p.path.clone()).collect();
-            sync_tree(cfg, out, &posts, &mut report)?;
+            sync_tree(cfg, &s.jekyll, out, &posts, &mut report)?;
         }
     }
 
@@ -1298,53 +1298,28 @@ fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Result<()
 /// left to the rewriter and build output, dependencies and dot-folders are skipped.
 fn sync_tree(
     cfg: &Config,
+    jekyll: &JekyllConfig,
     out: &Path,
     posts: &BTreeSet<String>,
     report: &mut BuildReport,
 ) -> Result<()> {
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
-    let skip = skip_dirs(cfg);
-    let walker = walkdir::WalkDir::new(&cfg.site)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            if e.depth() == 0 {
-                return true;
-            }
-            let name = e.file_name().to_string_lossy();
-            if e.file_type().is_dir()
-                && (name.starts_with('.')
-                    || matches!(
-                        name.as_ref(),
-                        "_site" | "node_modules" | "target" | "vendor"
-                    )
-                    || skip.iter().any(|s| s == e.path()))
-            {
-                return false;
-            }
-            true
-        });
-    for entry in walker.flatten() {
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = scan::site::rel_path(&cfg.site, entry.path());
+    let files = scan::site::site_files(&cfg.site, jekyll, &cfg.variant_dir, &skip_dirs(cfg));
+    for rel in files {
         if posts.contains(&rel) {
             continue;
         }
+        let src = abs_in(&cfg.site, &rel);
         let dst = abs_in(out, &rel);
-        let src_stat = cache::stat(entry.path());
-        let dst_stat = cache::stat(&dst);
-        let up_to_date = match (src_stat, dst_stat) {
+        let up_to_date = match (cache::stat(&src), cache::stat(&dst)) {
             (Some((s1, m1)), Some((s2, m2))) => s1 == s2 && m2 >= m1,
             _ => false,
         };
         if up_to_date {
             continue;
         }
-        let bytes = std::fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
-        if let Err(e) = write::write_atomic(&dst, &bytes, write::mode_of(entry.path())) {
+        let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
+        if let Err(e) = write::write_atomic(&dst, &bytes, write::mode_of(&src)) {
             report.errors.push(e.to_string());
         }
     }

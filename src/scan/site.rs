@@ -130,11 +130,11 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
         .join("/")
 }
 
-/// Every Markdown file of the site, site-relative, sorted.
-///
-/// `extra_skip` holds absolute folders to leave out as well (the `--out` folder and the cache
-/// when they sit inside the site); `variant_dir` is the name of postpix's variant folders.
-pub fn markdown_files(
+/// Every regular file of the site that Jekyll would see, site-relative, sorted: build output,
+/// dependencies, dot-folders, `exclude:`d paths, postpix's variant folders and `extra_skip`
+/// (absolute folders: `--out` and the cache when they sit inside the site) are left out, and
+/// symlinks are not followed.
+pub fn site_files(
     root: &Path,
     cfg: &JekyllConfig,
     variant_dir: &str,
@@ -164,11 +164,24 @@ pub fn markdown_files(
             !cfg.is_excluded(&rel_path(root, e.path()))
         });
     for entry in walker.flatten() {
-        if entry.file_type().is_file() && is_markdown(&entry.file_name().to_string_lossy()) {
+        if entry.file_type().is_file() {
             out.push(rel_path(root, entry.path()));
         }
     }
     out
+}
+
+/// Every Markdown file of the site (see [`site_files`]), site-relative, sorted.
+pub fn markdown_files(
+    root: &Path,
+    cfg: &JekyllConfig,
+    variant_dir: &str,
+    extra_skip: &[PathBuf],
+) -> Vec<String> {
+    site_files(root, cfg, variant_dir, extra_skip)
+        .into_iter()
+        .filter(|rel| is_markdown(rel.rsplit('/').next().unwrap_or(rel)))
+        .collect()
 }
 
 #[cfg(test)]
