@@ -22,6 +22,7 @@ use crate::probe::{self, ImageInfo};
 use crate::report::*;
 use crate::resolve::{Resolution, Resolver, Status};
 use crate::rewrite::{self, Skip, VariantLink};
+use crate::timings;
 use crate::scan::{self, site::JekyllConfig, Post, PostError, RefKind};
 use crate::write;
 
@@ -781,7 +782,10 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
                     continue;
                 }
                 let abs = abs_in(&dest, &path);
-                match write::write_atomic(&abs, &enc.outputs[i].bytes, None) {
+                let written = timings::time(timings::Stage::Write, || {
+                    write::write_atomic(&abs, &enc.outputs[i].bytes, None)
+                });
+                match written {
                     Ok(()) => {
                         report.summary.variants_written += 1;
                         if let Some((size, mtime_ns)) = cache::stat(&abs) {
@@ -1056,8 +1060,12 @@ fn encode_job(
     job: &Job,
     cfg: &Config,
 ) -> std::result::Result<(Encoded, Vec<String>), String> {
-    let bytes = std::fs::read(&src.abs).map_err(|e| e.to_string())?;
-    if cache::hash_bytes(&bytes) != *src.hash.as_ref().unwrap_or(&String::new()) {
+    let (bytes, hash) = timings::time(timings::Stage::Read, || {
+        let bytes = std::fs::read(&src.abs).map_err(|e| e.to_string())?;
+        let hash = cache::hash_bytes(&bytes);
+        Ok::<_, String>((bytes, hash))
+    })?;
+    if hash != *src.hash.as_ref().unwrap_or(&String::new()) {
         return Err("changed on disk during the run; run again".into());
     }
     let mut warnings = Vec::new();
