@@ -22,8 +22,8 @@ use crate::probe::{self, ImageInfo};
 use crate::report::*;
 use crate::resolve::{Resolution, Resolver, Status};
 use crate::rewrite::{self, Skip, VariantLink};
-use crate::timings;
 use crate::scan::{self, site::JekyllConfig, Post, PostError, RefKind};
+use crate::timings;
 use crate::write;
 
 /// What a run may do.
