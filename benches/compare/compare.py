@@ -142,6 +142,9 @@ def main():
         ("eleventy", "eleventy-img 6.0.4 (concurrency 2)", "node", "eleventy.js"),
         ("postpix-default", "postpix, defaults", "postpix", []),
         ("sharp", "sharp, 2 at a time", "node", "sharp.js"),
+        ("postpix-matched-p0", "postpix, job-matched, `--png-preset 0`", "postpix",
+         ["--lossless", "never", "--png-preset", "0"]),
+        ("postpix-default-p0", "postpix, defaults but `--png-preset 0`", "postpix", ["--png-preset", "0"]),
         ("floor-cwebp", f"floor: cwebp alone on pre-resized inputs ({counts['webp']} WebP)", "xargs", ("cwebp", "cwebp")),
         ("floor-oxipng", f"floor: oxipng -o 2 alone on pre-resized PNGs ({counts['png']})", "xargs", (oxipng, "oxipng")),
         ("floor-cjpeg", f"floor: cjpeg -optimize -progressive alone ({counts['jpeg']} JPEG)", "xargs", ("cjpeg", "cjpeg")),
@@ -201,18 +204,23 @@ def main():
                         f"{med(key, 'rss_mb', noop):.0f} | | | |")
     table = "\n".join(rows)
 
-    ratios = ["| ratio | matched | defaults | target | met? |", "|---|---|---|---|---|"]
+    VARIANTS = ("postpix-matched", "postpix-default", "postpix-matched-p0", "postpix-default-p0")
+    ratios = ["| ratio | matched | defaults | matched, png-preset 0 | defaults, png-preset 0 | target |"
+              " met (matched + defaults)? | met with png-preset 0? |",
+              "|---|---|---|---|---|---|---|---|"]
 
     def ratio(name, f, target):
         vals = []
-        for k in ("postpix-matched", "postpix-default"):
+        for k in VARIANTS:
             try:
                 vals.append(f(k))
-            except (KeyError, ZeroDivisionError, statistics.StatisticsError):
+            except (KeyError, ZeroDivisionError, statistics.StatisticsError, TypeError):
                 vals.append(None)
         shown = [f"{v:.3f}" if v is not None else "n/a" for v in vals]
-        met = all(v is not None and v <= target for v in vals)
-        ratios.append(f"| {name} | {shown[0]} | {shown[1]} | ≤ {target} | {'yes' if met else '**no**'} |")
+
+        def met(vs):
+            return "yes" if all(v is not None and v <= target for v in vs) else "**no**"
+        ratios.append(f"| {name} | {' | '.join(shown)} | ≤ {target} | {met(vals[:2])} | {met(vals[2:])} |")
 
     if "postpix-matched" in samples or "postpix-default" in samples:
         ratio("cold wall / eleventy-img", lambda k: med(k, "wall") / med("eleventy", "wall"), 0.67)
@@ -223,7 +231,7 @@ def main():
         ratio("output bytes / eleventy-img", lambda k: med_bytes(k) / med_bytes("eleventy"), 1.0)
         ratio("no-op wall / cold wall", lambda k: med(k, "wall", noop) / med(k, "wall"), 0.01)
         ratio("reader bytes (bytes_after) / matched job's",
-              lambda k: med(k, "reader_bytes") / med("postpix-matched", "reader_bytes"), 1.0)
+              lambda k: med(k, "reader_bytes") / med(k.replace("default", "matched"), "reader_bytes"), 1.0)
     ratio_text = "\n".join(ratios)
 
     raw = ["| who | rep | wall s | CPU s | RSS MB | out MB |", "|---|---|---|---|---|---|"]
@@ -245,6 +253,7 @@ def main():
     el = json.loads((WORK / "node_modules/@11ty/eleventy-img/package.json").read_text())["version"]
     el_sharp = out_of(f"node -p \"require(require.resolve('sharp/package.json', {{paths: [require.resolve('@11ty/eleventy-img', {{paths: ['{WORK}']}})]}})).version\"")
     sharp_v = json.loads((WORK / "node_modules/sharp/package.json").read_text())["version"]
+    cjpeg_v = out_of("dpkg-query -W -f='${Version}' libjpeg-turbo-progs")
     facts = [
         f"- date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
         f"- machine: {cpu}, {os.cpu_count()} cores, {mem}, {platform.system()} {platform.release()}; "
@@ -254,7 +263,7 @@ def main():
         f"{counts['webp']} widths in all; animated files left out",
         f"- postpix {out_of(pp + ' --version')} at git {out_of('git -C ' + str(REPO) + ' rev-parse --short HEAD')}; "
         f"eleventy-img {el} on sharp {el_sharp}; sharp {sharp_v}; {out_of('cwebp -version').split()[0]} (cwebp); "
-        f"{out_of(oxipng + ' --version')}; cjpeg {out_of('dpkg-query -W -f=\"${Version}\" libjpeg-turbo-progs')}; node {out_of('node --version')}",
+        f"{out_of(oxipng + ' --version')}; cjpeg {cjpeg_v}; node {out_of('node --version')}",
         f"- {a.reps} interleaved repetitions, medians; reproduce: `benches/compare/setup.sh && benches/compare/run.sh`",
     ]
     report = ("## postpix vs peers: the job on " + f"`{a.images}`\n\n" + "\n".join(facts) + "\n\n" + table +
