@@ -13,9 +13,13 @@ repo="$(cd "$here/../.." && pwd)"
 images="$(cd "${1:-$repo/tests/fixtures/corpus}" && pwd)"
 reps="${2:-3}"
 target="${CARGO_TARGET_DIR:-$repo/target}"
-postpix="$target/release/postpix"
-[ -x "$postpix" ] || { echo "run.sh: $postpix missing: run setup.sh (or cargo build --release)" >&2; exit 2; }
+# Build this checkout and run a private copy: a shared CARGO_TARGET_DIR may get another
+# checkout's binary at any moment.
+(cd "$repo" && cargo build --release --bin postpix --quiet)
+mkdir -p "$here/work/bin"
+cp "$target/release/postpix" "$here/work/bin/postpix"
+postpix="$here/work/bin/postpix"
 [ -d "$here/work/node_modules/@11ty/eleventy-img" ] || { echo "run.sh: run setup.sh first" >&2; exit 2; }
-export PATH="$here/work/oxipng/bin:$PATH"
+export PATH="$here/work/oxipng/bin:$PATH" PYTHONDONTWRITEBYTECODE=1
 exec python3 "$here/compare.py" "$images" --reps "$reps" --postpix "$postpix" \
   --only "${ONLY:-}" --results "${RESULTS-$here/results.md}"
