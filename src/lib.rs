@@ -23,6 +23,7 @@ pub mod report;
 pub mod resolve;
 pub mod rewrite;
 pub mod scan;
+pub mod timings;
 pub mod watch;
 pub mod write;
 

@@ -52,6 +52,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             let mode = if a.dry_run { Mode::DryRun } else { Mode::Build };
             let bar = Bar::new(!cli.json && !cli.quiet && std::io::stderr().is_terminal());
             let report = pipeline::run(&cfg, mode, &bar).context("build failed")?;
+            if let Some(t) = postpix::timings::report() {
+                eprint!("{t}");
+            }
             if cli.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

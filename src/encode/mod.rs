@@ -24,6 +24,7 @@ pub use animated::encode_animated;
 use serde::Serialize;
 
 use crate::format::Format;
+use crate::timings::{time, Stage};
 pub use decode::{Decoded, Layout, Pixels};
 
 /// Encoder settings; everything that changes output bytes, so [`EncodeSettings::fingerprint`]
@@ -321,16 +322,18 @@ pub fn encode_source(
     settings: &EncodeSettings,
     limits: &DecodeLimits,
 ) -> Result<Encoded, EncodeError> {
-    let src = decode::decode(bytes, limits)?;
+    let src = time(Stage::Decode, || decode::decode(bytes, limits))?;
     let lossless = is_lossless(&src, settings);
     let fb_format = fallback_format(src.format);
     let mut outputs = Vec::new();
     let mut dropped = Vec::new();
     let mut resizer = resize::Resizer::new();
     for width in plan_widths(src.pixels.width, widths) {
-        let px = resizer.to_width(&src.pixels, width)?;
-        let fallback = fallback_variant(bytes, &src, &px, fb_format, settings)?;
-        match webp_variant(&px, lossless, settings) {
+        let px = time(Stage::Resize, || resizer.to_width(&src.pixels, width))?;
+        let fallback = time(Stage::Fallback, || {
+            fallback_variant(bytes, &src, &px, fb_format, settings)
+        })?;
+        match time(Stage::Webp, || webp_variant(&px, lossless, settings)) {
             Ok(webp) => {
                 if webp.bytes.len() >= fallback.bytes.len() {
                     dropped.push(Dropped {

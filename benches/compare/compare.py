@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""Side-by-side timing of postpix against eleventy-img, sharp and the encoder floors.
+
+Called by run.sh (see there for usage). Every peer does "the job" on the still images of a
+folder: WebP q80 method/effort 4 at 480, 960 and 1440 px (never upscaled: a narrower source gets
+its own width as the top width) plus a fallback in the source's format at the same widths, two
+images at a time. Runs are interleaved (rep 1: every peer, rep 2: every peer, ...) and the
+median of each metric is reported. GNU time gives wall, user+sys CPU and peak RSS (of the
+largest single process). Output bytes are counted by file extension.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+WORK = HERE / "work"
+RUN = WORK / "run"
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=True, **kw)
+
+
+def out_of(cmd):
+    try:
+        r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+        return (r.stdout + r.stderr).strip().splitlines()[0]
+    except Exception as e:  # noqa: BLE001
+        return f"? ({e})"
+
+
+def timed(cmd, env=None, stdout=None):
+    """Run cmd under GNU time; return dict(wall, cpu, rss_mb) and the command's stdout."""
+    tfile = RUN / "time.txt"
+    full = ["/usr/bin/time", "-f", "%e %U %S %M", "-o", str(tfile)] + cmd
+    r = subprocess.run(full, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(f"command failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}\n")
+    e, u, s, m = tfile.read_text().strip().splitlines()[-1].split()
+    return {"wall": float(e), "cpu": float(u) + float(s), "rss_mb": int(m) / 1024, "ok": r.returncode == 0}, r.stdout
+
+
+def bytes_by_format(root, only_dir=None):
+    """Output bytes by format under root (only inside folders named only_dir, if given)."""
+    acc = {}
+    files = 0
+    for p in Path(root).rglob("*"):
+        if not p.is_file():
+            continue
+        if only_dir and only_dir not in p.parts:
+            continue
+        ext = p.suffix.lower().lstrip(".")
+        ext = {"jpg": "jpeg"}.get(ext, ext)
+        acc[ext] = acc.get(ext, 0) + p.stat().st_size
+        files += 1
+    return acc, files
+
+
+def fresh(d):
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    return d
+
+
+def prepare(images, stills_json):
+    """Probe, pre-resize for the floors, and lay out a one-post site for postpix."""
+    stills = json.loads(stills_json.read_text())["stills"]
+    pre = fresh(RUN / "pre")
+    cwebp_lines, oxipng_lines, cjpeg_lines = [], [], []
+    outs = RUN / "out"
+    for s in stills:
+        stem = Path(s["name"]).stem
+        for w in s["widths"]:
+            resize = [] if w == s["width"] else ["-resize", f"{w}x"]
+            png = pre / f"{stem}-{w}.png"
+            sh(["convert", s["file"] + "[0]", "-auto-orient", *resize, "-strip", str(png)])
+            cwebp_lines.append(f"-quiet -q 80 -m 4 {png} -o {outs}/floor-cwebp/{stem}-{w}.webp")
+            if s["format"] == "jpeg":
+                ppm = pre / f"{stem}-{w}.ppm"
+                sh(["convert", str(png), str(ppm)])
+                cjpeg_lines.append(
+                    f"-quality 80 -optimize -progressive -outfile {outs}/floor-cjpeg/{stem}-{w}.jpg {ppm}")
+            else:
+                oxipng_lines.append(f"-q -o 2 --strip all --out {outs}/floor-oxipng/{stem}-{w}.png {png}")
+    for name, lines in (("cwebp", cwebp_lines), ("oxipng", oxipng_lines), ("cjpeg", cjpeg_lines)):
+        (RUN / f"{name}.args").write_text("\n".join(lines) + "\n")
+    site = fresh(RUN / "site")
+    (site / "_config.yml").write_text("title: postpix bench\n")
+    (site / "_posts").mkdir()
+    (site / "img").mkdir()
+    body = ["---", "title: every still image", "---", ""]
+    for s in stills:
+        shutil.copyfile(s["file"], site / "img" / s["name"])
+        body.append(f"![{s['name']}](/img/{s['name']})\n")
+    (site / "_posts" / "2000-01-01-bench.md").write_text("\n".join(body))
+    n_webp = sum(len(s["widths"]) for s in stills)
+    n_jpeg = sum(len(s["widths"]) for s in stills if s["format"] == "jpeg")
+    return stills, {"webp": n_webp, "jpeg": n_jpeg, "png": n_webp - n_jpeg}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("images")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--postpix", default=str(REPO / "target/release/postpix"))
+    ap.add_argument("--only", default="", help="comma-separated peer keys to run (default: all)")
+    ap.add_argument("--results", default=str(HERE / "results.md"))
+    a = ap.parse_args()
+
+    RUN.mkdir(parents=True, exist_ok=True)
+    stills_json = RUN / "stills.json"
+    with open(stills_json, "w") as f:
+        sh(["node", str(HERE / "probe.js"), a.images], stdout=f)
+    print("preparing (probe, pre-resize for the floors, temp site) ...", file=sys.stderr)
+    stills, counts = prepare(a.images, stills_json)
+    print(f"{len(stills)} still images, {counts['webp']} variants per format "
+          f"({counts['jpeg']} JPEG, {counts['png']} PNG/GIF fallbacks)", file=sys.stderr)
+
+    oxipng = shutil.which("oxipng") or str(WORK / "oxipng/bin/oxipng")
+    outs = RUN / "out"
+    pp = a.postpix
+    site = RUN / "site"
+
+    def xargs(tool, key):
+        return ["xargs", "-P", "2", "-L", "1", "-a", str(RUN / f"{key}.args"), tool]
+
+    def postpix_cmd(out, cache, extra):
+        return [pp, "--json", "build", str(site), "--no-rewrite", "--out", str(out),
+                "--cache-dir", str(cache), "-j", "2", *extra]
+
+    peers = [
+        # key, label, kind
+        ("postpix-matched", "postpix, job-matched (`--lossless never`)", "postpix", ["--lossless", "never"]),
+        ("eleventy", "eleventy-img 6.0.4 (concurrency 2)", "node", "eleventy.js"),
+        ("postpix-default", "postpix, defaults", "postpix", []),
+        ("sharp", "sharp, 2 at a time", "node", "sharp.js"),
+        ("postpix-matched-p0", "postpix, job-matched, `--png-preset 0`", "postpix",
+         ["--lossless", "never", "--png-preset", "0"]),
+        ("postpix-default-p0", "postpix, defaults but `--png-preset 0`", "postpix", ["--png-preset", "0"]),
+        ("floor-cwebp", f"floor: cwebp alone on pre-resized inputs ({counts['webp']} WebP)", "xargs", ("cwebp", "cwebp")),
+        ("floor-oxipng", f"floor: oxipng -o 2 alone on pre-resized PNGs ({counts['png']})", "xargs", (oxipng, "oxipng")),
+        ("floor-cjpeg", f"floor: cjpeg -optimize -progressive alone ({counts['jpeg']} JPEG)", "xargs", ("cjpeg", "cjpeg")),
+    ]
+    if a.only:
+        keep = set(a.only.split(","))
+        peers = [p for p in peers if p[0] in keep]
+    samples = {p[0]: [] for p in peers}
+    noop = {p[0]: [] for p in peers if p[2] == "postpix"}
+    env = dict(os.environ)
+    for rep in range(a.reps):
+        for key, label, kind, arg in peers:
+            out = fresh(outs / key)
+            if kind == "node":
+                m, _ = timed(["node", str(HERE / arg), str(stills_json), str(out)])
+                by, files = bytes_by_format(out)
+            elif kind == "xargs":
+                m, _ = timed(xargs(*arg))
+                by, files = bytes_by_format(out)
+            else:
+                cache = fresh(RUN / "cache" / key)
+                m, js = timed(postpix_cmd(out, cache, arg), env=env)
+                by, files = bytes_by_format(out, only_dir="responsive")
+                try:
+                    summ = json.loads(js)["summary"]
+                    m["reader_bytes"] = summ["bytes_after"]
+                    m["failed"] = summ.get("failed", 0)
+                except Exception as e:  # noqa: BLE001
+                    print(f"cannot read postpix --json: {e}", file=sys.stderr)
+                n, js2 = timed(postpix_cmd(out, cache, arg), env=env)
+                noop[key].append(n)
+            m["bytes"] = by
+            m["files"] = files
+            samples[key].append(m)
+            line = f"rep {rep + 1} {key:16s} wall {m['wall']:6.2f} s cpu {m['cpu']:6.2f} s rss {m['rss_mb']:6.0f} MB " \
+                   f"out {sum(by.values()) / 1e6:6.2f} MB ({files} files)"
+            if key in noop:
+                line += f"  no-op {noop[key][-1]['wall']:.3f} s"
+            print(line, file=sys.stderr)
+
+    def med(key, field, src=samples):
+        return statistics.median(s[field] for s in src[key])
+
+    def mn(key):
+        return min(s["wall"] for s in samples[key])
+
+    def med_bytes(key):
+        return statistics.median(sum(s["bytes"].values()) for s in samples[key])
+
+    rows = []
+    hdr = "| who | wall s | CPU s | peak RSS MB | output MB | files | by format (MB) |\n|---|---|---|---|---|---|---|"
+    rows.append(hdr)
+    for key, label, kind, _ in peers:
+        last = samples[key][-1]["bytes"]
+        fmt = ", ".join(f"{k} {v / 1e6:.2f}" for k, v in sorted(last.items()))
+        rows.append(f"| {label} | {med(key, 'wall'):.2f} | {med(key, 'cpu'):.1f} | {med(key, 'rss_mb'):.0f} | "
+                    f"{med_bytes(key) / 1e6:.2f} | {samples[key][-1]['files']} | {fmt} |")
+        if key in noop:
+            rows.append(f"| {label}: no-op rebuild | {med(key, 'wall', noop):.3f} | {med(key, 'cpu', noop):.2f} | "
+                        f"{med(key, 'rss_mb', noop):.0f} | | | |")
+    table = "\n".join(rows)
+
+    VARIANTS = ("postpix-matched", "postpix-default", "postpix-matched-p0", "postpix-default-p0")
+    ratios = ["| ratio | matched | defaults | matched, png-preset 0 | defaults, png-preset 0 | target |"
+              " met (matched + defaults)? | met with png-preset 0? |",
+              "|---|---|---|---|---|---|---|---|"]
+
+    def ratio(name, f, target):
+        vals = []
+        for k in VARIANTS:
+            try:
+                vals.append(f(k))
+            except (KeyError, ZeroDivisionError, statistics.StatisticsError, TypeError):
+                vals.append(None)
+        shown = [f"{v:.3f}" if v is not None else "n/a" for v in vals]
+
+        def met(vs):
+            return "yes" if all(v is not None and v <= target for v in vs) else "**no**"
+        ratios.append(f"| {name} | {' | '.join(shown)} | ≤ {target} | {met(vals[:2])} | {met(vals[2:])} |")
+
+    if "postpix-matched" in samples or "postpix-default" in samples:
+        ratio("cold wall / eleventy-img", lambda k: med(k, "wall") / med("eleventy", "wall"), 0.67)
+        ratio("cold wall / sharp", lambda k: med(k, "wall") / med("sharp", "wall"), 0.67)
+        ratio("cold wall / cwebp floor", lambda k: med(k, "wall") / med("floor-cwebp", "wall"), 2.0)
+        ratio("cold CPU / cwebp floor CPU", lambda k: med(k, "cpu") / med("floor-cwebp", "cpu"), 2.0)
+        # On a shared machine the wall medians swing with other people's builds; the fastest
+        # repetition of each (the least disturbed) and CPU time are steadier.
+        ratio("fastest cold wall / eleventy-img's fastest", lambda k: mn(k) / mn("eleventy"), 0.67)
+        ratio("fastest cold wall / sharp's fastest", lambda k: mn(k) / mn("sharp"), 0.67)
+        ratio("fastest cold wall / cwebp floor's fastest", lambda k: mn(k) / mn("floor-cwebp"), 2.0)
+        ratio("cold CPU / eleventy-img CPU", lambda k: med(k, "cpu") / med("eleventy", "cpu"), 0.67)
+        ratio("cold CPU / sharp CPU", lambda k: med(k, "cpu") / med("sharp", "cpu"), 0.67)
+        ratio("peak RSS / eleventy-img", lambda k: med(k, "rss_mb") / med("eleventy", "rss_mb"), 0.5)
+        ratio("output bytes / eleventy-img", lambda k: med_bytes(k) / med_bytes("eleventy"), 1.0)
+        ratio("no-op wall / cold wall", lambda k: med(k, "wall", noop) / med(k, "wall"), 0.01)
+        ratio("reader bytes (bytes_after) / matched job's",
+              lambda k: med(k, "reader_bytes") / med(k.replace("default", "matched"), "reader_bytes"), 1.0)
+    ratio_text = "\n".join(ratios)
+
+    raw = ["| who | rep | wall s | CPU s | RSS MB | out MB |", "|---|---|---|---|---|---|"]
+    for key, *_ in peers:
+        for i, s in enumerate(samples[key]):
+            raw.append(f"| {key} | {i + 1} | {s['wall']:.2f} | {s['cpu']:.2f} | {s['rss_mb']:.0f} | "
+                       f"{sum(s['bytes'].values()) / 1e6:.2f} |")
+    if any("reader_bytes" in s for k in noop for s in samples[k]):
+        for k in noop:
+            rb = [s.get("reader_bytes") for s in samples[k]]
+            raw.append(f"\n{k}: bytes_after (bytes a reader downloads) per rep: {rb}")
+
+    try:
+        cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")][0]
+    except Exception:  # noqa: BLE001
+        cpu = platform.processor()
+    mem = out_of("free -g | awk '/Mem:/{print $2\" GB RAM\"}'")
+    load = open("/proc/loadavg").read().split()[:3] if Path("/proc/loadavg").exists() else "?"
+    el = json.loads((WORK / "node_modules/@11ty/eleventy-img/package.json").read_text())["version"]
+    el_sharp = out_of(f"node -p \"require(require.resolve('sharp/package.json', {{paths: [require.resolve('@11ty/eleventy-img', {{paths: ['{WORK}']}})]}})).version\"")
+    sharp_v = json.loads((WORK / "node_modules/sharp/package.json").read_text())["version"]
+    cjpeg_v = out_of("dpkg-query -W -f='${Version}' libjpeg-turbo-progs")
+    facts = [
+        f"- date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
+        f"- machine: {cpu}, {os.cpu_count()} cores, {mem}, {platform.system()} {platform.release()}; "
+        f"load average at the end {' '.join(load)} (shared machine: other builds were running)",
+        f"- images: `{a.images}`: {len(stills)} still images ({counts['jpeg'] and sum(1 for s in stills if s['format']=='jpeg')} JPEG, "
+        f"{sum(1 for s in stills if s['format']=='png')} PNG, {sum(1 for s in stills if s['format']=='gif')} GIF), "
+        f"{counts['webp']} widths in all; animated files left out",
+        f"- postpix {out_of(pp + ' --version')} at git {out_of('git -C ' + str(REPO) + ' rev-parse --short HEAD')}; "
+        f"eleventy-img {el} on sharp {el_sharp}; sharp {sharp_v}; {out_of('cwebp -version').split()[0]} (cwebp); "
+        f"{out_of(oxipng + ' --version')}; cjpeg {cjpeg_v}; node {out_of('node --version')}",
+        f"- {a.reps} interleaved repetitions, medians; reproduce: `benches/compare/setup.sh && benches/compare/run.sh`",
+    ]
+    report = ("## postpix vs peers: the job on " + f"`{a.images}`\n\n" + "\n".join(facts) + "\n\n" + table +
+              "\n\n### Ratios of postpix to the peers (one run, medians)\n\n" + ratio_text +
+              "\n\n<details><summary>every repetition</summary>\n\n" + "\n".join(raw) + "\n\n</details>\n")
+    print(report)
+    (RUN / "last-report.md").write_text(report)
+    notes = HERE / "notes.md"
+    if notes.exists():
+        report += "\n" + notes.read_text()
+    if a.results:
+        Path(a.results).write_text("# Benchmark results (benches/compare)\n\n" + report)
+        print(f"written to {a.results}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
