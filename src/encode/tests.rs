@@ -216,7 +216,6 @@ fn animated_gif_is_refused_with_its_frame_count() {
 fn tiny_icon_gets_one_width_only() {
     let e = enc("icon-16-go-home.png", &[480, 960, 1440]);
     check_outputs("icon-16", &e);
-    assert!(e.lossless);
     assert!(e.outputs.iter().all(|o| o.width == 16), "{:?}", e.outputs);
     let src_len = corpus("icon-16-go-home.png").len();
     let fb = e
@@ -702,4 +701,46 @@ fn gif_loop_counts_map_like_gif2webp() {
     assert_eq!(animated::webp_loop_count(None), 1);
     assert_eq!(animated::webp_loop_count(Some(0)), 0);
     assert_eq!(animated::webp_loop_count(Some(2)), 3);
+}
+
+/// `LosslessMode::Auto`: a graphic gets lossless WebP only where lossless is no larger than lossy
+/// at the probe width; photos and JPEGs are always lossy.
+#[test]
+fn auto_lossless_only_where_it_is_not_larger() {
+    for (name, graphic) in [
+        ("palette-diagram.png", true),
+        ("diagram-release-cycle.png", true),
+        ("screenshot-gnome.png", true),
+        ("photo-coffee.png", false),
+        ("photo-storm.jpg", false),
+    ] {
+        let e = enc(name, &[480]);
+        let webp = e.outputs.iter().find(|o| o.format == OutFormat::Webp);
+        if !graphic {
+            assert!(!e.lossless, "{name}: a photo must be lossy");
+            continue;
+        }
+        let Some(webp) = webp else { continue };
+        let d = decode::decode(&corpus(name), &DecodeLimits::default()).unwrap();
+        let mut resizer = resize::Resizer::new();
+        let px = resizer
+            .to_width(&d.pixels, 480.min(d.pixels.width))
+            .unwrap();
+        let lossy = webp::encode(&px, false, &EncodeSettings::default())
+            .unwrap()
+            .len();
+        let lossless = webp::encode(&px, true, &EncodeSettings::default())
+            .unwrap()
+            .len();
+        assert_eq!(
+            e.lossless,
+            lossless <= lossy,
+            "{name}: lossless {lossless} B, lossy {lossy} B"
+        );
+        assert_eq!(
+            webp.bytes.len(),
+            lossless.min(lossy),
+            "{name}: the smaller one is served"
+        );
+    }
 }
