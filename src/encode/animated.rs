@@ -35,74 +35,39 @@ pub struct GifInfo {
     pub loop_count: Option<u16>,
 }
 
-/// Walk a GIF's block structure. A truncated file reports what was seen so far; `None` if the
-/// bytes are not a GIF.
+/// Frames, delays and loop count from a GIF's block structure (see [`super::gif::walk`]). A
+/// truncated file reports what was seen so far; `None` if the bytes are not a GIF.
 pub fn gif_info(bytes: &[u8]) -> Option<GifInfo> {
-    if !(bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")) || bytes.len() < 13 {
-        return None;
-    }
+    let walk = super::gif::walk(bytes)?;
     let mut info = GifInfo {
         frames: 0,
         delays_cs: Vec::new(),
         loop_count: None,
     };
-    let flags = bytes[10];
-    let mut pos = 13usize;
-    if flags & 0x80 != 0 {
-        pos += 3 << ((flags & 7) + 1);
-    }
-    let skip_sub_blocks = |mut p: usize| -> Option<usize> {
-        loop {
-            let len = usize::from(*bytes.get(p)?);
-            p += 1;
-            if len == 0 {
-                return Some(p);
-            }
-            p += len;
-        }
-    };
     let mut pending_delay = 0u16;
-    while let Some(&block) = bytes.get(pos) {
+    for (block, range) in &walk.blocks {
+        let body = range.start + 2;
         match block {
-            0x21 => {
-                let label = bytes.get(pos + 1).copied();
-                let body = pos + 2;
-                if label == Some(0xF9) && bytes.get(body) == Some(&4) {
-                    if let (Some(&lo), Some(&hi)) = (bytes.get(body + 2), bytes.get(body + 3)) {
-                        pending_delay = u16::from_le_bytes([lo, hi]);
-                    }
-                }
-                if label == Some(0xFF) && bytes.get(body) == Some(&11) {
-                    let id = bytes.get(body + 1..body + 12);
-                    let sub = bytes.get(body + 12..body + 16);
-                    if let (Some(id), Some(&[3, 1, lo, hi])) = (id, sub) {
-                        if id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0" {
-                            info.loop_count = Some(u16::from_le_bytes([lo, hi]));
-                        }
-                    }
-                }
-                match skip_sub_blocks(body) {
-                    Some(p) => pos = p,
-                    None => break,
+            super::gif::Block::Extension(0xF9) if bytes.get(body) == Some(&4) => {
+                if let (Some(&lo), Some(&hi)) = (bytes.get(body + 2), bytes.get(body + 3)) {
+                    pending_delay = u16::from_le_bytes([lo, hi]);
                 }
             }
-            0x2C => {
-                let Some(&local) = bytes.get(pos + 9) else {
-                    break;
-                };
+            super::gif::Block::Extension(0xFF) if bytes.get(body) == Some(&11) => {
+                let id = bytes.get(body + 1..body + 12);
+                let sub = bytes.get(body + 12..body + 16);
+                if let (Some(id), Some(&[3, 1, lo, hi])) = (id, sub) {
+                    if id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0" {
+                        info.loop_count = Some(u16::from_le_bytes([lo, hi]));
+                    }
+                }
+            }
+            super::gif::Block::Image => {
                 info.frames += 1;
                 info.delays_cs.push(pending_delay);
                 pending_delay = 0;
-                let mut p = pos + 10;
-                if local & 0x80 != 0 {
-                    p += 3 << ((local & 7) + 1);
-                }
-                match skip_sub_blocks(p + 1) {
-                    Some(p) => pos = p,
-                    None => break,
-                }
             }
-            _ => break,
+            _ => {}
         }
     }
     Some(info)

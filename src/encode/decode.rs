@@ -310,50 +310,11 @@ pub fn check_complete(bytes: &[u8], format: Format) -> Result<(), String> {
                 pos = end;
             }
         }
-        Format::Gif => {
-            if bytes.len() < 13 {
-                return Err("truncated GIF: no header".into());
-            }
-            let flags = bytes[10];
-            let mut pos = 13usize;
-            if flags & 0x80 != 0 {
-                pos += 3 << ((flags & 7) + 1);
-            }
-            let cut = || Err("truncated GIF: the file ends inside a frame".to_string());
-            let skip = |mut p: usize| -> Option<usize> {
-                loop {
-                    let len = usize::from(*bytes.get(p)?);
-                    p += 1;
-                    if len == 0 {
-                        return Some(p);
-                    }
-                    p += len;
-                }
-            };
-            loop {
-                match bytes.get(pos) {
-                    None | Some(0x3B) => return Ok(()),
-                    Some(0x21) => match skip(pos + 2) {
-                        Some(p) => pos = p,
-                        None => return cut(),
-                    },
-                    Some(0x2C) => {
-                        let Some(desc) = bytes.get(pos + 1..pos + 10) else {
-                            return cut();
-                        };
-                        pos += 10;
-                        if desc[8] & 0x80 != 0 {
-                            pos += 3 << ((desc[8] & 7) + 1);
-                        }
-                        match skip(pos + 1) {
-                            Some(p) => pos = p,
-                            None => return cut(),
-                        }
-                    }
-                    Some(_) => return Err("corrupt GIF: unknown block".into()),
-                }
-            }
-        }
+        Format::Gif => match super::gif::walk(bytes).map(|w| w.end) {
+            Some(super::gif::End::Trailer | super::gif::End::Eof) => Ok(()),
+            Some(super::gif::End::Corrupt) => Err("corrupt GIF: unknown block".into()),
+            _ => Err("truncated GIF: the file ends inside a frame".into()),
+        },
         _ => Ok(()),
     }
 }

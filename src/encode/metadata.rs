@@ -216,70 +216,35 @@ enum GifBlock<'a> {
     Keep,
 }
 
-/// Walk a GIF's blocks, calling `seen` for each and returning, per block, its byte range; `None`
-/// if the structure is malformed.
+/// Walk a GIF's blocks (see [`super::gif::walk`]), calling `seen` for each and returning, per
+/// block, its byte range and whether it is kept; `None` unless the file is whole up to its
+/// trailer.
 fn gif_walk<'a>(
     bytes: &'a [u8],
     mut seen: impl FnMut(&GifBlock<'a>),
 ) -> Option<Vec<(std::ops::Range<usize>, bool)>> {
-    if !(bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a")) || bytes.len() < 13 {
+    let walk = super::gif::walk(bytes)?;
+    if walk.end != super::gif::End::Trailer {
         return None;
     }
-    let mut blocks = Vec::new();
-    let flags = bytes[10];
-    let mut pos = 13usize;
-    if flags & 0x80 != 0 {
-        pos += 3 << ((flags & 7) + 1);
-    }
-    blocks.push((0..pos, true));
-    let skip_sub_blocks = |mut p: usize| -> Option<usize> {
-        loop {
-            let len = usize::from(*bytes.get(p)?);
-            p += 1;
-            if len == 0 {
-                return Some(p);
-            }
-            p += len;
-        }
-    };
-    loop {
-        match *bytes.get(pos)? {
-            0x3B => {
-                blocks.push((pos..pos + 1, true));
-                return Some(blocks);
-            }
-            0x21 => {
-                let label = *bytes.get(pos + 1)?;
-                let end = skip_sub_blocks(pos + 2)?;
-                let block = match label {
-                    0xFE => GifBlock::Comment,
-                    0xFF => {
-                        let id = bytes.get(pos + 3..pos + 14)?;
-                        if id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0" {
-                            GifBlock::Keep
-                        } else {
-                            GifBlock::App(id)
-                        }
-                    }
-                    _ => GifBlock::Keep,
-                };
-                seen(&block);
-                blocks.push((pos..end, matches!(block, GifBlock::Keep)));
-                pos = end;
-            }
-            0x2C => {
-                let local = *bytes.get(pos + 9)?;
-                let mut p = pos + 10;
-                if local & 0x80 != 0 {
-                    p += 3 << ((local & 7) + 1);
+    let mut blocks = Vec::with_capacity(walk.blocks.len());
+    for (block, range) in walk.blocks {
+        let kind = match block {
+            super::gif::Block::Extension(0xFE) => GifBlock::Comment,
+            super::gif::Block::Extension(0xFF) => {
+                let id = bytes.get(range.start + 3..range.start + 14)?;
+                if id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0" {
+                    GifBlock::Keep
+                } else {
+                    GifBlock::App(id)
                 }
-                let end = skip_sub_blocks(p + 1)?;
-                blocks.push((pos..end, true));
-                pos = end;
             }
-            _ => return None,
-        }
+            _ => GifBlock::Keep,
+        };
+        seen(&kind);
+        blocks.push((range, matches!(kind, GifBlock::Keep)));
     }
+    Some(blocks)
 }
 
 fn strip_gif(bytes: &[u8]) -> Option<Vec<u8>> {

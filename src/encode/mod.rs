@@ -14,6 +14,7 @@ pub mod animated;
 pub mod classify;
 pub mod colour;
 pub mod decode;
+pub mod gif;
 pub mod jpeg;
 pub mod metadata;
 pub mod png;
