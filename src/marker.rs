@@ -46,39 +46,39 @@ pub fn escape_attr(text: &str) -> String {
     out
 }
 
-/// Undo [`escape_attr`] (and any other numeric or basic named reference).
-pub fn unescape_attr(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
-            out.push('&');
-            rest = &rest[1..];
-            continue;
-        };
-        let name = &rest[1..semi];
-        let decoded = match name {
-            "amp" => Some('&'),
-            "quot" => Some('"'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "apos" => Some('\''),
-            _ => {
-                if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-                    u32::from_str_radix(hex, 16).ok().and_then(char::from_u32)
-                } else if let Some(dec) = name.strip_prefix('#') {
-                    dec.parse::<u32>().ok().and_then(char::from_u32)
-                } else {
-                    None
+/// Undo [`escape_attr`]; more generally, decode the character references an attribute value is
+/// likely to hold: the five XML ones, `&nbsp;` and numeric references (never NUL). Anything else
+/// stays as written, so the round trip through [`escape_attr`] is exact.
+pub fn unescape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&semi| semi <= 12).and_then(|semi| {
+            let name = &rest[1..semi];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => {
+                    let num = name.strip_prefix('#')?;
+                    let code = match num.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => num.parse::<u32>().ok()?,
+                    };
+                    char::from_u32(code).filter(|&c| c != '\0')
                 }
-            }
-        };
+            };
+            c.map(|c| (c, semi + 1))
+        });
         match decoded {
-            Some(c) => {
+            Some((c, len)) => {
                 out.push(c);
-                rest = &rest[semi + 1..];
+                rest = &rest[len..];
             }
             None => {
                 out.push('&');
@@ -185,6 +185,7 @@ mod tests {
 
     #[test]
     fn unknown_entities_are_kept() {
-        assert_eq!(unescape_attr("a &nbsp; b & c"), "a &nbsp; b & c");
+        assert_eq!(unescape_attr("a &bogus; b & c"), "a &bogus; b & c");
+        assert_eq!(unescape_attr(&escape_attr("x &nbsp; y")), "x &nbsp; y");
     }
 }

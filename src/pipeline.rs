@@ -541,17 +541,9 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             }
         }
         let fail = |status, error: String, warnings: Vec<String>| ImageReport {
-            source: rel.clone(),
-            same_as: vec![],
-            status,
             error: Some(error),
             warnings,
-            lossless: None,
-            variants: vec![],
-            dropped: vec![],
-            conversions: vec![],
-            bytes_before: src.size,
-            bytes_after: src.size,
+            ..ImageReport::new(rel, status, src.size)
         };
         let info = match &src.info {
             Ok(i) => i.clone(),
@@ -619,17 +611,8 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             image_reports.insert(
                 rel.clone(),
                 ImageReport {
-                    source: rel.clone(),
-                    same_as: vec![],
-                    status: ImageStatus::Cached,
-                    error: None,
                     warnings,
-                    lossless: None,
-                    variants: vec![],
-                    dropped: vec![],
-                    conversions: vec![],
-                    bytes_before: src.size,
-                    bytes_after: src.size,
+                    ..ImageReport::new(rel, ImageStatus::Cached, src.size)
                 },
             );
         } else if let Some(r) = image_reports.get_mut(&job.rels[0]) {
@@ -644,23 +627,12 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
             if let (Status::NotImage, Some(rel)) = (x.status, &x.source) {
                 image_reports
                     .entry(rel.clone())
-                    .or_insert_with(|| {
-                        ImageReport {
-                    source: rel.clone(),
-                    same_as: vec![],
-                    status: ImageStatus::Failed,
-                    error: Some(
-                        "not an image: not a regular file, or its bytes are not GIF, PNG or JPEG"
-                            .into(),
-                    ),
-                    warnings: vec![],
-                    lossless: None,
-                    variants: vec![],
-                    dropped: vec![],
-                    conversions: vec![],
-                    bytes_before: 0,
-                    bytes_after: 0,
-                }
+                    .or_insert_with(|| ImageReport {
+                        error: Some(
+                            "not an image: not a regular file, or its bytes are not GIF, PNG or JPEG"
+                                .into(),
+                        ),
+                        ..ImageReport::new(rel, ImageStatus::Failed, 0)
                     });
             }
         }

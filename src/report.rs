@@ -180,6 +180,25 @@ pub struct ImageReport {
     pub bytes_after: u64,
 }
 
+impl ImageReport {
+    /// A report for `source` with the given status and nothing else known yet.
+    pub fn new(source: &str, status: ImageStatus, bytes: u64) -> Self {
+        ImageReport {
+            source: source.to_string(),
+            same_as: vec![],
+            status,
+            error: None,
+            warnings: vec![],
+            lossless: None,
+            variants: vec![],
+            dropped: vec![],
+            conversions: vec![],
+            bytes_before: bytes,
+            bytes_after: bytes,
+        }
+    }
+}
+
 /// A reference left as it is, or a problem found by `check`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Note {

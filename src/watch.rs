@@ -916,19 +916,8 @@ mod tests {
             changed: true,
             rewritten: 1,
         });
-        r.images.push(ImageReport {
-            source: "p/a.png".into(),
-            same_as: vec![],
-            status: ImageStatus::Encoded,
-            error: None,
-            warnings: vec![],
-            lossless: None,
-            variants: vec![],
-            dropped: vec![],
-            conversions: vec![],
-            bytes_before: 0,
-            bytes_after: 0,
-        });
+        r.images
+            .push(ImageReport::new("p/a.png", ImageStatus::Encoded, 0));
         r.summary.variants_written = 6;
         let lines = describe(
             &[Change::PostSaved("_posts/a.md".into())],
