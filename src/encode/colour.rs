@@ -32,41 +32,24 @@ pub enum JpegColourModel {
 /// Read a JPEG's component count (first SOF) and Adobe APP14 transform flag, without decoding.
 /// `None` if the bytes are not a JPEG or end before a frame header.
 pub fn jpeg_colour_model(bytes: &[u8]) -> Option<JpegColourModel> {
-    if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return None;
-    }
-    let mut pos = 2usize;
+    let (segments, _) = super::jfif::segments(bytes)?;
     let mut adobe_transform: Option<u8> = None;
-    loop {
-        if *bytes.get(pos)? != 0xFF {
-            return None;
-        }
-        while *bytes.get(pos)? == 0xFF {
-            pos += 1;
-        }
-        let marker = *bytes.get(pos)?;
-        pos += 1;
-        if matches!(marker, 0x01 | 0xD0..=0xD7) {
-            continue;
-        }
-        let len = usize::from(u16::from_be_bytes([*bytes.get(pos)?, *bytes.get(pos + 1)?]));
-        let body = bytes.get(pos + 2..pos.checked_add(len)?)?;
-        match marker {
-            0xEE if body.starts_with(b"Adobe") => adobe_transform = body.get(11).copied(),
+    for seg in segments {
+        match seg.marker {
+            0xEE if seg.body.starts_with(b"Adobe") => adobe_transform = seg.body.get(11).copied(),
             // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
-            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
-                return Some(match body.get(5)? {
+            0xC0..=0xCF if !matches!(seg.marker, 0xC4 | 0xC8 | 0xCC) => {
+                return Some(match seg.body.get(5)? {
                     1 => JpegColourModel::Gray,
                     4 if adobe_transform == Some(2) => JpegColourModel::Ycck,
                     4 => JpegColourModel::Cmyk,
                     _ => JpegColourModel::Colour,
                 });
             }
-            0xDA | 0xD9 => return None,
             _ => {}
         }
-        pos += len;
     }
+    None
 }
 
 /// Convert `px` from the colour space of `icc` to sRGB in place.

@@ -22,6 +22,7 @@
 //! and the NETSCAPE2.0/ANIMEXTS1.0 loop extension; drops comment extensions and every other
 //! application extension (XMP's `XMP DataXMP`, ICC's `ICCRGBG1`, editors' private data).
 
+use super::jfif::Stop;
 use crate::format::Format;
 
 /// `bytes` without removable metadata, or `None` if the format is not handled or the structure
@@ -59,38 +60,14 @@ fn push_once(list: &mut Vec<String>, item: &str) {
 
 /// The segments before the first SOS, as (marker, body without the length field).
 fn jpeg_segments(bytes: &[u8]) -> Vec<(u8, &[u8])> {
-    let mut out = Vec::new();
-    if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return out;
-    }
-    let mut pos = 2usize;
-    while bytes.get(pos) == Some(&0xFF) {
-        while bytes.get(pos) == Some(&0xFF) {
-            pos += 1;
-        }
-        let Some(&marker) = bytes.get(pos) else {
-            break;
-        };
-        pos += 1;
-        if matches!(marker, 0x01 | 0xD0..=0xD7) {
-            continue;
-        }
-        if marker == 0xD9 || marker == 0xDA {
-            break;
-        }
-        let Some(len) = bytes
-            .get(pos..pos + 2)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-        else {
-            break;
-        };
-        let Some(body) = bytes.get(pos + 2..pos + len.max(2)) else {
-            break;
-        };
-        out.push((marker, body));
-        pos += len.max(2);
-    }
-    out
+    super::jfif::segments(bytes)
+        .map(|(segs, _)| {
+            segs.into_iter()
+                .filter(|s| !matches!(s.marker, 0xDA | 0xD9 | 0x01 | 0xD0..=0xD7))
+                .map(|s| (s.marker, s.body))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn jpeg_metadata(bytes: &[u8]) -> Vec<String> {
@@ -259,53 +236,24 @@ fn strip_gif(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
-    if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return None;
-    }
+    let (segments, stop) = super::jfif::segments(bytes)?;
     let mut out = Vec::with_capacity(bytes.len());
     out.extend_from_slice(&[0xFF, 0xD8]);
-    let mut pos = 2;
-    loop {
-        // Markers may be preceded by any number of 0xFF fill bytes.
-        if *bytes.get(pos)? != 0xFF {
-            return None;
-        }
-        while *bytes.get(pos)? == 0xFF {
-            pos += 1;
-        }
-        let marker = *bytes.get(pos)?;
-        pos += 1;
-        match marker {
-            // Standalone markers without a length field.
-            0x01 | 0xD0..=0xD7 => {
-                out.extend_from_slice(&[0xFF, marker]);
-                continue;
-            }
-            0xD9 => {
-                out.extend_from_slice(&[0xFF, 0xD9]);
-                return Some(out);
-            }
-            _ => {}
-        }
-        let len = usize::from(u16::from_be_bytes([*bytes.get(pos)?, *bytes.get(pos + 1)?]));
-        if len < 2 {
-            return None;
-        }
-        let end = pos.checked_add(len)?;
-        let segment = bytes.get(pos..end)?;
-        let drop = matches!(marker, 0xE1..=0xED | 0xEF | 0xFE);
+    for seg in &segments {
+        // APP1–APP13, APP15 and COM: EXIF (GPS, thumbnail), XMP, IPTC/Photoshop, comments…
+        // APP2 (ICC) goes too: outputs are sRGB. APP0 (JFIF) and APP14 (Adobe) stay.
+        let drop = matches!(seg.marker, 0xE1..=0xED | 0xEF | 0xFE);
         if !drop {
-            out.extend_from_slice(&[0xFF, marker]);
-            out.extend_from_slice(segment);
-        }
-        pos = end;
-        if marker == 0xDA {
-            // Start of scan: the rest (scans, later tables, EOI) carries no metadata segments
-            // worth parsing for; copy it as is.
-            out.extend_from_slice(&bytes[pos..]);
-            return Some(out);
+            out.extend_from_slice(bytes.get(seg.range.clone())?);
         }
     }
+    match stop {
+        // The scans, later tables and EOI carry no metadata segments worth parsing for.
+        Stop::Scan => out.extend_from_slice(bytes.get(segments.last()?.range.end..)?),
+        Stop::End => {}
+        Stop::Malformed => return None,
+    }
+    Some(out)
 }
 
 fn strip_png(bytes: &[u8]) -> Option<Vec<u8>> {

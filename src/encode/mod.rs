@@ -15,6 +15,7 @@ pub mod classify;
 pub mod colour;
 pub mod decode;
 pub mod gif;
+pub mod jfif;
 pub mod jpeg;
 pub mod metadata;
 pub mod png;
