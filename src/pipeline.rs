@@ -265,9 +265,8 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
     };
     let mut posts = Vec::new();
     for (post, res) in s.posts.iter().zip(&s.resolutions) {
-        let generated = marker::find_generated(&post.current).len();
+        let generated = generated_offsets(post);
         let mut refs = Vec::new();
-        let mut rewritable_seen = 0;
         for (r, x) in post.refs.iter().zip(res) {
             summary.refs += 1;
             match x.status {
@@ -284,10 +283,7 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
             }
             let rewritten = r.kind != RefKind::FrontMatter
                 && x.status == Status::Ok
-                && is_generated_at(post, r.span.start, generated);
-            if rewritten {
-                rewritable_seen += 1;
-            }
+                && generated.contains(&r.span.start);
             refs.push(RefReport {
                 line: r.line,
                 kind: r.kind,
@@ -299,7 +295,6 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
                 rewritten,
             });
         }
-        let _ = rewritable_seen;
         posts.push(PostScanReport {
             path: post.path.clone(),
             refs,
@@ -344,21 +339,17 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
     })
 }
 
-/// Whether the original text at `orig_offset` sits where the current text holds generated
-/// markup. Originals and current text differ in length, so map through the generated spans.
-fn is_generated_at(post: &Post, orig_offset: usize, generated: usize) -> bool {
-    if generated == 0 {
-        return false;
-    }
+/// Offsets in the author's original text of the spans that the current text shows as postpix
+/// markup. The two texts differ in length, so each generated span is mapped back through the
+/// lengths of the ones before it.
+fn generated_offsets(post: &Post) -> BTreeSet<usize> {
     let mut shift: isize = 0;
+    let mut out = BTreeSet::new();
     for g in marker::find_generated(&post.current) {
-        let orig_start = (g.span.start as isize - shift) as usize;
-        if orig_start == orig_offset {
-            return true;
-        }
+        out.insert((g.span.start as isize - shift) as usize);
         shift += g.span.len() as isize - g.original.len() as isize;
     }
-    false
+    out
 }
 
 /// One unit of encoding work: one unique content, decoded once for all its outputs.
@@ -1043,10 +1034,7 @@ pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildRep
         }
     }
     let live_keys: BTreeSet<&String> = jobs.values().map(|j| &j.key).collect();
-    let failed_keys: BTreeSet<String> = BTreeSet::new();
-    manifest
-        .entries
-        .retain(|k, _| live_keys.contains(k) || failed_keys.contains(k));
+    manifest.entries.retain(|k, _| live_keys.contains(k));
 
     if writing {
         for (rel, src) in &s.sources {

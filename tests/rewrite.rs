@@ -135,6 +135,20 @@ fn rewrite_is_exact_idempotent_and_reversible() {
         Vec::<String>::new()
     );
 
+    // scan still reports what the author wrote, on the same lines, now marked as rewritten.
+    let (v, _) = site.json(&["scan", "--json", "."]);
+    let post = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["path"] == "_posts/2021-04-02-writing-image-markdown.md")
+        .unwrap();
+    let refs = post["refs"].as_array().unwrap();
+    assert_eq!(refs.len(), 1, "{post}");
+    assert_eq!(refs[0]["line"], 44);
+    assert_eq!(refs[0]["rewritten"], true);
+    assert_eq!(refs[0]["url"], "{{site.baseurl}}/postimg/hubble.jpg");
+
     // check agrees.
     let out = site.run(&["check", "."]);
     assert_eq!(code(&out), 0, "{}", show(&out));
