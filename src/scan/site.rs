@@ -160,6 +160,11 @@ pub fn site_files(
                 if extra_skip.iter().any(|s| s == e.path()) {
                     return false;
                 }
+                // A folder holding its own `.postpix` cache is a site postpix wrote with
+                // `--out`: its posts are rewritten copies, not the author's.
+                if e.path().join(".postpix").is_dir() {
+                    return false;
+                }
             }
             !cfg.is_excluded(&rel_path(root, e.path()))
         });
@@ -222,6 +227,8 @@ mod tests {
             "postimg/responsive/f.md",
             "notes.txt",
             "README.md",
+            "public/_posts/a.md",
+            "public/.postpix/manifest.json",
         ] {
             let p = r.join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
