@@ -1127,6 +1127,20 @@ impl Budget {
     }
 }
 
+/// The manifest's record of a file postpix wrote (none if it could not be stat'ed).
+fn record(path: String, hash: String, stat: Option<(u64, u128)>) -> Option<(String, FileRecord)> {
+    stat.map(|(size, mtime_ns)| {
+        (
+            path,
+            FileRecord {
+                size,
+                mtime_ns,
+                hash,
+            },
+        )
+    })
+}
+
 /// Encode one job and write its variant files into every folder that needs them.
 fn encode_and_write(
     src: &Source,
@@ -1157,17 +1171,7 @@ fn encode_and_write(
             let same = missing.is_none()
                 && std::fs::read(&abs).is_ok_and(|b| cache::hash_bytes(&b) == o.hash);
             if same {
-                if let Some((size, mtime_ns)) = cache::stat(&abs) {
-                    let hash = o.hash.clone();
-                    files.push((
-                        path,
-                        FileRecord {
-                            size,
-                            mtime_ns,
-                            hash,
-                        },
-                    ));
-                }
+                files.extend(record(path, o.hash.clone(), cache::stat(&abs)));
                 continue;
             }
             pending.push((path, o.hash.clone(), &enc.outputs[i].bytes[..]));
@@ -1178,16 +1182,7 @@ fn encode_and_write(
         match result {
             Ok(stat) => {
                 written += 1;
-                if let Some((size, mtime_ns)) = stat {
-                    files.push((
-                        path,
-                        FileRecord {
-                            size,
-                            mtime_ns,
-                            hash,
-                        },
-                    ));
-                }
+                files.extend(record(path, hash, stat));
             }
             Err(e) => errors.push(e.to_string()),
         }

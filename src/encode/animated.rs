@@ -169,22 +169,15 @@ pub(crate) fn encode_animated_inner(
     for (w, h, enc) in encoders {
         let webp = enc.finish(timestamp_ms)?;
         // Size guard: a WebP that does not beat the GIF it replaces is not worth serving.
-        if webp.len() >= gif.len() {
+        let too_big = webp.len() >= gif.len();
+        if too_big {
             dropped.push(Dropped {
                 width: w,
                 format: OutFormat::Webp,
                 reason: format!("animated webp {} B ≥ gif {} B", webp.len(), gif.len()),
             });
-            if keep_all {
-                outputs.push(Output {
-                    width: w,
-                    height: h,
-                    format: OutFormat::Webp,
-                    bytes: webp,
-                    origin: Origin::Encoded,
-                });
-            }
-        } else {
+        }
+        if !too_big || keep_all {
             outputs.push(Output {
                 width: w,
                 height: h,
@@ -386,4 +379,31 @@ impl Drop for AnimEncoder {
         // exactly once, here.
         unsafe { sys::WebPAnimEncoderDelete(self.enc) };
     }
+}
+
+/// Loop count and per-frame durations (ms) of an animated WebP, read from its RIFF `ANIM` and
+/// `ANMF` chunks without decoding; `None` if the bytes are not an animated WebP.
+pub fn webp_timing(bytes: &[u8]) -> Option<(u16, Vec<u32>)> {
+    if bytes.get(0..4)? != b"RIFF" || bytes.get(8..12)? != b"WEBP" {
+        return None;
+    }
+    let mut pos = 12usize;
+    let mut loops = None;
+    let mut durations = Vec::new();
+    while let Some(head) = bytes.get(pos..pos + 8) {
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let body = bytes.get(pos + 8..pos.checked_add(8 + len)?)?;
+        match &head[0..4] {
+            b"ANIM" => loops = Some(u16::from_le_bytes([*body.get(4)?, *body.get(5)?])),
+            b"ANMF" => durations.push(u32::from_le_bytes([
+                *body.get(12)?,
+                *body.get(13)?,
+                *body.get(14)?,
+                0,
+            ])),
+            _ => {}
+        }
+        pos += 8 + len + (len & 1);
+    }
+    Some((loops?, durations))
 }

@@ -602,25 +602,9 @@ fn bad_bytes_are_errors_not_panics() {
     let _ = encode_source(&gif[..gif.len() / 2], &[64], &s, &l);
 }
 
-/// (loop count, per-frame durations in ms) of an animated WebP, read from its RIFF chunks.
+/// (loop count, per-frame durations in ms) of an animated WebP.
 fn webp_animation(bytes: &[u8]) -> (u16, Vec<u32>) {
-    assert_eq!(&bytes[0..4], b"RIFF");
-    assert_eq!(&bytes[8..12], b"WEBP");
-    let mut pos = 12;
-    let mut loops = None;
-    let mut durations = Vec::new();
-    while pos + 8 <= bytes.len() {
-        let kind = &bytes[pos..pos + 4];
-        let len = u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().unwrap()) as usize;
-        let body = &bytes[pos + 8..pos + 8 + len];
-        match kind {
-            b"ANIM" => loops = Some(u16::from_le_bytes([body[4], body[5]])),
-            b"ANMF" => durations.push(u32::from_le_bytes([body[12], body[13], body[14], 0])),
-            _ => {}
-        }
-        pos += 8 + len + (len & 1);
-    }
-    (loops.expect("ANIM chunk"), durations)
+    animated::webp_timing(bytes).expect("an animated WebP with an ANIM chunk")
 }
 
 #[test]
