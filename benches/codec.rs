@@ -5,9 +5,9 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use postpix::encode::{
-    classify, decode, fallback_format, jpeg, png, resize::Resizer, webp, DecodeLimits,
-    EncodeSettings, OutFormat,
+    classify, decode, jpeg, png, resize::Resizer, webp, DecodeLimits, EncodeSettings,
 };
+use postpix::format::OutFormat;
 
 /// (corpus file, output width used for resize/encode benches)
 const CASES: &[(&str, u32)] = &[("photo-storm.jpg", 960), ("screenshot-gnome.png", 480)];
@@ -51,7 +51,7 @@ fn codec(c: &mut Criterion) {
         group.bench_function(format!("webp {width} lossless={lossless}"), |b| {
             b.iter(|| webp::encode(black_box(&px), lossless, &settings).expect("encodes"))
         });
-        let fallback = fallback_format(src.format);
+        let fallback = OutFormat::fallback_for(src.format);
         group.bench_function(format!("{fallback} {width}"), |b| {
             b.iter(|| match fallback {
                 OutFormat::Jpeg => jpeg::encode(black_box(&px), settings.jpeg_quality),

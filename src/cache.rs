@@ -4,16 +4,22 @@
 //! the cache folder (`.postpix/manifest.json` by default). A source whose size and mtime match
 //! the manifest is not even re-hashed; an entry is found by a key that covers the source bytes,
 //! every encoder setting and the codec versions, so a change of any of them is a miss. A
-//! manifest that doesn't parse is reported and rebuilt, never trusted.
+//! manifest that doesn't parse is reported and rebuilt, never trusted. [`DiskFiles`] answers the
+//! plan's question "is this variant file the one we wrote?" from the manifest's stat records,
+//! hashing a file only when its size or mtime changed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
-use crate::encode::OutFormat;
+use crate::encode::guard::Chosen;
+use crate::encode::{Conversion, Origin};
 use crate::error::Result;
+use crate::format::OutFormat;
+use crate::paths;
 use crate::probe::ImageInfo;
 
 /// Bump when the manifest's shape or the meaning of a key changes.
@@ -65,7 +71,40 @@ pub struct Entry {
     /// What encoding did to the source (colour conversion, orientation, frames, metadata
     /// removed), kept so a cached run reports the same as the run that encoded it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conversions: Vec<String>,
+    pub conversions: Vec<Conversion>,
+}
+
+impl Entry {
+    /// The record of what the size guard kept.
+    pub fn of(chosen: &Chosen) -> Entry {
+        Entry {
+            width: chosen.width,
+            height: chosen.height,
+            lossless: chosen.lossless,
+            outputs: chosen
+                .outputs
+                .iter()
+                .map(|o| OutputRecord {
+                    width: o.width,
+                    height: o.height,
+                    format: o.format,
+                    bytes: o.bytes.len() as u64,
+                    hash: hash_bytes(&o.bytes),
+                    source_bytes: o.origin == Origin::SourceBytes,
+                })
+                .collect(),
+            dropped: chosen
+                .dropped
+                .iter()
+                .map(|d| DroppedRecord {
+                    width: d.width,
+                    format: d.format,
+                    reason: d.reason.clone(),
+                })
+                .collect(),
+            conversions: chosen.conversions.clone(),
+        }
+    }
 }
 
 /// One encoded output.
@@ -149,6 +188,108 @@ pub fn codec_versions() -> String {
     )
 }
 
+/// The record of a file just written, from its stat (none if it cannot be stat'ed).
+pub fn file_record(abs: &Path, hash: String) -> Option<FileRecord> {
+    stat(abs).map(|(size, mtime_ns)| FileRecord {
+        size,
+        mtime_ns,
+        hash,
+    })
+}
+
+/// "Is the file at this destination-relative path the one with this hash?", as the plan asks
+/// it. Implemented on disk by [`DiskFiles`]; tests answer it from memory.
+pub trait FileCheck {
+    /// True when `rel` holds exactly the bytes that hash to `hash`.
+    fn is_fresh(&self, rel: &str, hash: &str) -> bool;
+}
+
+/// [`FileCheck`] against the files under a destination root, with the manifest's records as a
+/// stat fast path. A file whose stat changed but whose bytes still match is remembered, so the
+/// caller can refresh its record ([`DiskFiles::rehashed`]).
+pub struct DiskFiles<'a> {
+    root: &'a Path,
+    records: &'a BTreeMap<String, FileRecord>,
+    rehashed: Mutex<Vec<(String, FileRecord)>>,
+}
+
+impl<'a> DiskFiles<'a> {
+    /// Check files under `root` against `records`.
+    pub fn new(root: &'a Path, records: &'a BTreeMap<String, FileRecord>) -> Self {
+        DiskFiles {
+            root,
+            records,
+            rehashed: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Files whose stat changed but whose bytes matched, with their new records.
+    pub fn rehashed(self) -> Vec<(String, FileRecord)> {
+        self.rehashed
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl FileCheck for DiskFiles<'_> {
+    fn is_fresh(&self, rel: &str, hash: &str) -> bool {
+        let abs = paths::abs(self.root, rel);
+        let is_file = std::fs::symlink_metadata(&abs).is_ok_and(|m| m.is_file());
+        let Some((size, mtime_ns)) = stat(&abs).filter(|_| is_file) else {
+            return false;
+        };
+        if let Some(rec) = self.records.get(rel) {
+            if rec.size == size && rec.mtime_ns == mtime_ns && rec.hash == hash {
+                return true;
+            }
+        }
+        match std::fs::read(&abs) {
+            Ok(bytes) if hash_bytes(&bytes) == hash => {
+                let rec = FileRecord {
+                    size,
+                    mtime_ns,
+                    hash: hash.to_string(),
+                };
+                self.rehashed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((rel.to_string(), rec));
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Why a manifest on disk was not used.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestProblem {
+    /// It could not be read.
+    #[error("{path}: {source}")]
+    Unreadable {
+        /// The manifest file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Another schema version wrote it.
+    #[error("{path}: manifest version {found} (expected {MANIFEST_VERSION}); rebuilding it")]
+    Version {
+        /// The manifest file.
+        path: PathBuf,
+        /// The version it says.
+        found: u32,
+    },
+    /// It does not parse.
+    #[error("{path}: corrupt manifest ({reason}); rebuilding it")]
+    Corrupt {
+        /// The manifest file.
+        path: PathBuf,
+        /// The parser's words.
+        reason: String,
+    },
+}
+
 /// Where the manifest of a cache folder lives.
 pub fn manifest_path(cache_dir: &Path) -> PathBuf {
     cache_dir.join(MANIFEST_NAME)
@@ -156,36 +297,30 @@ pub fn manifest_path(cache_dir: &Path) -> PathBuf {
 
 /// Load the manifest. A missing one is empty; a corrupt or foreign one is empty too, with the
 /// reason returned so the caller can report it.
-pub fn load(cache_dir: &Path) -> (Manifest, Option<String>) {
+pub fn load(cache_dir: &Path) -> (Manifest, Option<ManifestProblem>) {
     let path = manifest_path(cache_dir);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Manifest::default(), None),
-        Err(e) => {
+        Err(source) => {
             return (
                 Manifest::default(),
-                Some(format!("{}: {e}", path.display())),
+                Some(ManifestProblem::Unreadable { path, source }),
             )
         }
     };
-    match serde_json::from_slice::<Manifest>(&bytes) {
-        Ok(m) if m.version == MANIFEST_VERSION => (m, None),
-        Ok(m) => (
-            Manifest::default(),
-            Some(format!(
-                "{}: manifest version {} (expected {MANIFEST_VERSION}); rebuilding it",
-                path.display(),
-                m.version
-            )),
-        ),
-        Err(e) => (
-            Manifest::default(),
-            Some(format!(
-                "{}: corrupt manifest ({e}); rebuilding it",
-                path.display()
-            )),
-        ),
-    }
+    let problem = match serde_json::from_slice::<Manifest>(&bytes) {
+        Ok(m) if m.version == MANIFEST_VERSION => return (m, None),
+        Ok(m) => ManifestProblem::Version {
+            path,
+            found: m.version,
+        },
+        Err(e) => ManifestProblem::Corrupt {
+            path,
+            reason: e.to_string(),
+        },
+    };
+    (Manifest::default(), Some(problem))
 }
 
 /// Save the manifest atomically (sorted keys, so unchanged content gives identical bytes).
@@ -221,7 +356,7 @@ mod tests {
         std::fs::write(manifest_path(d.path()), b"{\"version\":1,\"sources\":{").unwrap();
         let (m, why) = load(d.path());
         assert_eq!(m, Manifest::default());
-        assert!(why.unwrap().contains("corrupt manifest"));
+        assert!(why.unwrap().to_string().contains("corrupt manifest"));
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Command line: clap types only. Every option says its default; `Config` validates them.
+//! Command line: clap types only. Every option says its default; the encoder and markup
+//! settings are the library's [`Settings`], which `Config::from_settings` validates.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+use postpix::config::{Settings, DEFAULT_VARIANT_DIR};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -45,25 +47,35 @@ pub enum Command {
     Build(BuildArgs),
     /// Exit 0 when every post is rewritten and every variant is fresh, 1 otherwise (for CI).
     /// Writes nothing.
-    Check(CheckArgs),
+    Check(SiteArgs),
     /// Give every post back its original text, byte for byte. Variants stay on disk.
     Restore(RestoreArgs),
     /// Build, then keep the site built while you write: a saved post, an added, replaced or
     /// deleted image is handled within about a second. Stops cleanly on Ctrl-C or SIGTERM.
-    Watch(WatchArgs),
+    Watch(SiteArgs),
 }
 
-/// `postpix watch`.
+/// The site and where its rewritten copy goes.
 #[derive(Debug, Args)]
-pub struct WatchArgs {
+pub struct Target {
     /// Site root (the folder with _posts/ and _config.yml).
     #[arg(default_value = ".")]
     pub site: PathBuf,
-    /// Keep the rewritten site in DIR and leave SITE untouched (then: jekyll serve -s DIR).
-    /// Default: rewrite in place.
+    /// Write the rewritten site into DIR and leave SITE untouched (then
+    /// `jekyll build -s DIR`, or `jekyll serve -s DIR` beside `watch`; for `check`, the DIR a
+    /// `build --out` wrote). Default: rewrite in place.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Encoder and markup settings (the same as build's, so the cache is shared).
+}
+
+/// `postpix check` and `postpix watch`: a site and the settings its builds use (they decide
+/// what "fresh" means, and share the cache with `build`).
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The site.
+    #[command(flatten)]
+    pub target: Target,
+    /// Encoder and markup settings.
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -75,20 +87,16 @@ pub struct ScanArgs {
     #[arg(default_value = ".")]
     pub site: PathBuf,
     /// Name of postpix's variant folders, skipped while scanning.
-    #[arg(long, default_value = "responsive", value_name = "NAME")]
+    #[arg(long, default_value = DEFAULT_VARIANT_DIR, value_name = "NAME")]
     pub variant_dir: String,
 }
 
 /// `postpix build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Site root (the folder with _posts/ and _config.yml).
-    #[arg(default_value = ".")]
-    pub site: PathBuf,
-    /// Write the whole site, rewritten, into DIR and leave SITE untouched
-    /// (then: jekyll build -s DIR). Default: rewrite in place.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// The site.
+    #[command(flatten)]
+    pub target: Target,
     /// Print a unified diff of the posts and write nothing at all.
     #[arg(long)]
     pub dry_run: bool,
@@ -96,20 +104,6 @@ pub struct BuildArgs {
     #[arg(long)]
     pub no_rewrite: bool,
     /// Encoder and markup settings.
-    #[command(flatten)]
-    pub settings: Settings,
-}
-
-/// `postpix check`.
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// Site root.
-    #[arg(default_value = ".")]
-    pub site: PathBuf,
-    /// Check the site written by `build --out DIR`.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// The settings the build uses (they decide what "fresh" means).
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -123,81 +117,4 @@ pub struct RestoreArgs {
     /// List the posts that would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
-}
-
-/// When WebP is lossless.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum Lossless {
-    /// Lossless for graphics (screenshots, diagrams, icons), lossy for photos.
-    Auto,
-    /// Always lossless.
-    Always,
-    /// Always lossy.
-    Never,
-}
-
-/// Settings shared by `build`, `check` and `watch`.
-#[derive(Debug, Args)]
-pub struct Settings {
-    /// Variant widths in pixels, comma-separated. Never upscaled; a narrower source gets its
-    /// own width as the top variant.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "480,960,1440",
-        value_name = "W,W,..."
-    )]
-    pub widths: Vec<u32>,
-    /// WebP quality for photos, 0-100.
-    #[arg(long, default_value_t = 80.0, value_name = "Q")]
-    pub quality: f32,
-    /// WebP effort, 0 (fast) to 6 (small). 4 is libwebp's default.
-    #[arg(long, default_value_t = 4, value_name = "M")]
-    pub method: i32,
-    /// Quality of the progressive JPEG fallback, 1-100.
-    #[arg(long, default_value_t = 80, value_name = "Q")]
-    pub jpeg_quality: u8,
-    /// oxipng preset for the PNG fallback, 0 (fast) to 6 (small). The fallback only reaches
-    /// browsers without WebP, so the default is the fast one.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub png_preset: u8,
-    /// When WebP is lossless.
-    #[arg(long, value_enum, default_value_t = Lossless::Auto)]
-    pub lossless: Lossless,
-    /// Folder beside each image that receives its variants (must not start with '_' or '.',
-    /// which Jekyll does not publish).
-    #[arg(long, default_value = "responsive", value_name = "NAME")]
-    pub variant_dir: String,
-    /// Width of your content column in CSS px; sets `sizes` to
-    /// "(max-width: Npx) 100vw, Npx".
-    #[arg(long, default_value_t = 800, value_name = "PX")]
-    pub content_width: u32,
-    /// The `sizes` attribute verbatim (overrides --content-width).
-    #[arg(long, value_name = "SIZES")]
-    pub sizes: Option<String>,
-    /// Cache folder (manifest). Default: .postpix/ in the site, or in --out DIR. Point CI's
-    /// cache at it to make CI builds incremental.
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Worker threads. Default: the number of cores.
-    #[arg(short, long, value_name = "N")]
-    pub jobs: Option<usize>,
-    /// Refuse images larger than this many megapixels (checked from the header, before
-    /// decoding).
-    #[arg(long, default_value_t = 100.0, value_name = "MP")]
-    pub max_pixels: f64,
-    /// Refuse source files larger than this many megabytes.
-    #[arg(long, default_value_t = 100, value_name = "MB")]
-    pub max_file_size: u64,
-    /// Refuse animations larger than this many megapixels in all (frames × pixels per frame).
-    #[arg(long, default_value_t = 1000.0, value_name = "MP")]
-    pub max_animation_pixels: f64,
-    /// Decoded image data allowed in flight at once, in MiB. Images start only when their
-    /// estimate fits, so peak memory follows image sizes, not the number of cores; an image
-    /// larger than the budget runs alone.
-    #[arg(long, default_value_t = 2048, value_name = "MIB")]
-    pub memory_budget: u64,
-    /// Accept truncated images with a warning instead of failing them.
-    #[arg(long)]
-    pub lenient: bool,
 }

@@ -1,11 +1,18 @@
-//! Config: the validated settings of one run, built once from the command line.
+//! Config: the raw settings of a run as the user gives them ([`Settings`], which the binary's
+//! command line parses), and the validated [`Config`] built from them once.
 //!
-//! In: raw options (see `cli.rs`). Out: a [`Config`] whose values have been checked, so the
-//! pipeline never re-validates. Every default is stated here, where it is declared.
+//! In: the site, `--out` and the [`Settings`]. Out: a [`Config`] whose values have been checked,
+//! so the pipeline never re-validates. Every default is a constant declared here (or beside the
+//! encoder setting it is), and the command line's help shows the same constants.
 
 use std::path::{Path, PathBuf};
 
-use crate::encode::{DecodeLimits, EncodeSettings};
+use clap::Args;
+
+use crate::encode::settings::{
+    DEFAULT_JPEG_QUALITY, DEFAULT_PNG_PRESET, DEFAULT_WEBP_METHOD, DEFAULT_WEBP_QUALITY,
+};
+use crate::encode::{DecodeLimits, EncodeSettings, LosslessMode};
 use crate::error::{Error, Result};
 
 /// Default widths of the variants, in pixels.
@@ -18,6 +25,80 @@ pub const DEFAULT_CONTENT_WIDTH: u32 = 800;
 pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 2048;
 /// Default cache folder, relative to the site root (or to `--out`).
 pub const DEFAULT_CACHE_DIR: &str = ".postpix";
+/// Default largest image, in megapixels.
+pub const DEFAULT_MAX_PIXELS_MP: f64 = 100.0;
+/// Default largest source file, in MB.
+pub const DEFAULT_MAX_FILE_MB: u64 = 100;
+/// Default largest animation, frames × pixels, in megapixels.
+pub const DEFAULT_MAX_ANIMATION_MP: f64 = 1000.0;
+
+/// The settings a user gives `build`, `check` and `watch`, before validation. The command line
+/// parses them (each option's help states its default, from the constants above);
+/// [`Config::from_settings`] checks them.
+#[derive(Clone, Debug, Args)]
+pub struct Settings {
+    /// Variant widths in pixels, comma-separated. Never upscaled; a narrower source gets its
+    /// own width as the top variant.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "480,960,1440",
+        value_name = "W,W,..."
+    )]
+    pub widths: Vec<u32>,
+    /// WebP quality for photos, 0-100.
+    #[arg(long, default_value_t = DEFAULT_WEBP_QUALITY, value_name = "Q")]
+    pub quality: f32,
+    /// WebP effort, 0 (fast) to 6 (small). 4 is libwebp's default.
+    #[arg(long, default_value_t = DEFAULT_WEBP_METHOD, value_name = "M")]
+    pub method: i32,
+    /// Quality of the progressive JPEG fallback, 1-100.
+    #[arg(long, default_value_t = DEFAULT_JPEG_QUALITY, value_name = "Q")]
+    pub jpeg_quality: u8,
+    /// oxipng preset for the PNG fallback, 0 (fast) to 6 (small). The fallback only reaches
+    /// browsers without WebP, so the default is the fast one.
+    #[arg(long, default_value_t = DEFAULT_PNG_PRESET, value_name = "N")]
+    pub png_preset: u8,
+    /// When WebP is lossless.
+    #[arg(long, value_enum, default_value_t = LosslessMode::Auto)]
+    pub lossless: LosslessMode,
+    /// Folder beside each image that receives its variants (must not start with '_' or '.',
+    /// which Jekyll does not publish).
+    #[arg(long, default_value = DEFAULT_VARIANT_DIR, value_name = "NAME")]
+    pub variant_dir: String,
+    /// Width of your content column in CSS px; sets `sizes` to
+    /// "(max-width: Npx) 100vw, Npx".
+    #[arg(long, default_value_t = DEFAULT_CONTENT_WIDTH, value_name = "PX")]
+    pub content_width: u32,
+    /// The `sizes` attribute verbatim (overrides --content-width).
+    #[arg(long, value_name = "SIZES")]
+    pub sizes: Option<String>,
+    /// Cache folder (manifest). Default: .postpix/ in the site, or in --out DIR. Point CI's
+    /// cache at it to make CI builds incremental.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Worker threads. Default: the number of cores.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Refuse images larger than this many megapixels (checked from the header, before
+    /// decoding).
+    #[arg(long, default_value_t = DEFAULT_MAX_PIXELS_MP, value_name = "MP")]
+    pub max_pixels: f64,
+    /// Refuse source files larger than this many megabytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_FILE_MB, value_name = "MB")]
+    pub max_file_size: u64,
+    /// Refuse animations larger than this many megapixels in all (frames × pixels per frame).
+    #[arg(long, default_value_t = DEFAULT_MAX_ANIMATION_MP, value_name = "MP")]
+    pub max_animation_pixels: f64,
+    /// Decoded image data allowed in flight at once, in MiB. Images start only when their
+    /// estimate fits, so peak memory follows image sizes, not the number of cores; an image
+    /// larger than the budget runs alone.
+    #[arg(long, default_value_t = DEFAULT_MEMORY_BUDGET_MB, value_name = "MIB")]
+    pub memory_budget: u64,
+    /// Accept truncated images with a warning instead of failing them.
+    #[arg(long)]
+    pub lenient: bool,
+}
 
 /// Everything one run needs to know.
 #[derive(Clone, Debug)]
@@ -42,8 +123,6 @@ pub struct Config {
     pub jobs: usize,
     /// The `sizes` attribute of the generated markup.
     pub sizes: String,
-    /// Compute and print, write nothing.
-    pub dry_run: bool,
     /// Rewrite posts (false: only encode variants).
     pub rewrite: bool,
     /// Accept truncated images with a warning instead of failing them.
@@ -78,31 +157,64 @@ impl Config {
             widths: DEFAULT_WIDTHS.to_vec(),
             encode: EncodeSettings::default(),
             limits: DecodeLimits::default(),
-            max_file_bytes: 100 * 1024 * 1024,
+            max_file_bytes: DEFAULT_MAX_FILE_MB * 1024 * 1024,
             jobs: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
             sizes: sizes_for(DEFAULT_CONTENT_WIDTH),
-            dry_run: false,
             rewrite: true,
             lenient: false,
             memory_budget: DEFAULT_MEMORY_BUDGET_MB << 20,
-            max_animation_pixels: 1_000_000_000,
+            max_animation_pixels: (DEFAULT_MAX_ANIMATION_MP * 1e6) as u64,
         })
+    }
+
+    /// The configuration for the site at `site` (written into `out` when given) under
+    /// `settings`, every value checked.
+    pub fn from_settings(site: &Path, out: Option<&Path>, s: &Settings) -> Result<Self> {
+        let mut cfg = Config::new(site)?
+            .with_widths(&s.widths)?
+            .with_variant_dir(&s.variant_dir)?;
+        if let Some(dir) = &s.cache_dir {
+            cfg.cache_dir = absolute(dir)?;
+        }
+        if let Some(o) = out {
+            cfg = cfg.with_out(o, s.cache_dir.is_some())?;
+        }
+        cfg.encode = EncodeSettings {
+            webp_quality: in_range("--quality", s.quality, 0.0, 100.0)?,
+            webp_method: in_range("--method", s.method, 0, 6)?,
+            jpeg_quality: in_range("--jpeg-quality", s.jpeg_quality, 1, 100)?,
+            png_preset: in_range("--png-preset", s.png_preset, 0, 6)?,
+            lossless: s.lossless,
+        };
+        cfg.sizes = match &s.sizes {
+            Some(sizes) => sizes.clone(),
+            None => sizes_for(positive("--content-width", s.content_width)?),
+        };
+        if let Some(j) = s.jobs {
+            cfg.jobs = positive("--jobs", j)?;
+        }
+        cfg.limits.max_pixels = (positive("--max-pixels", s.max_pixels)? * 1e6) as u64;
+        cfg.max_file_bytes = s.max_file_size.saturating_mul(1024 * 1024);
+        cfg.lenient = s.lenient;
+        let anim = positive("--max-animation-pixels", s.max_animation_pixels)?;
+        cfg.max_animation_pixels = (anim * 1e6) as u64;
+        cfg.memory_budget = positive("--memory-budget", s.memory_budget)?.saturating_mul(1 << 20);
+        Ok(cfg)
     }
 
     /// Write into `out` instead of the site; the cache follows unless set explicitly.
     pub fn with_out(mut self, out: &Path, cache_explicit: bool) -> Result<Self> {
         let out = absolute(out)?;
         if out == self.site {
-            return Err(Error::Config(
-                "--out must not be the site folder itself".into(),
+            return Err(Error::setting(
+                "--out",
+                "must not be the site folder itself",
             ));
         }
         if self.site.starts_with(&out) {
-            return Err(Error::Config(
-                "--out must not contain the site folder".into(),
-            ));
+            return Err(Error::setting("--out", "must not contain the site folder"));
         }
         if !cache_explicit {
             self.cache_dir = out.join(DEFAULT_CACHE_DIR);
@@ -117,8 +229,9 @@ impl Config {
         w.sort_unstable();
         w.dedup();
         if w.is_empty() || w.iter().any(|&x| x == 0 || x > 16383) {
-            return Err(Error::Config(
-                "--widths needs one or more widths between 1 and 16383".into(),
+            return Err(Error::setting(
+                "--widths",
+                "needs one or more widths between 1 and 16383",
             ));
         }
         self.widths = w;
@@ -134,9 +247,10 @@ impl Config {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
         if !ok {
-            return Err(Error::Config(format!(
-                "--variant-dir {name:?}: use a plain folder name of letters, digits, '-', '_' or '.', not starting with '.' or '_' (Jekyll does not publish those)"
-            )));
+            return Err(Error::setting(
+                "--variant-dir",
+                format!("{name:?}: use a plain folder name of letters, digits, '-', '_' or '.', not starting with '.' or '_' (Jekyll does not publish those)"),
+            ));
         }
         self.variant_dir = name.to_string();
         Ok(self)
@@ -148,7 +262,34 @@ impl Config {
     }
 }
 
-fn absolute(p: &Path) -> Result<PathBuf> {
+/// `value` if it lies in `min..=max`, else an error naming the option and the range.
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    setting: &'static str,
+    value: T,
+    min: T,
+    max: T,
+) -> Result<T> {
+    if value >= min && value <= max {
+        Ok(value)
+    } else {
+        Err(Error::setting(
+            setting,
+            format!("must be between {min} and {max}"),
+        ))
+    }
+}
+
+/// `value` if it is above zero, else an error naming the option.
+fn positive<T: PartialOrd + Default>(setting: &'static str, value: T) -> Result<T> {
+    if value > T::default() {
+        Ok(value)
+    } else {
+        Err(Error::setting(setting, "must be positive"))
+    }
+}
+
+/// `p` made absolute against the working folder, `.` and `..` resolved lexically.
+pub fn absolute(p: &Path) -> Result<PathBuf> {
     let abs = if p.is_absolute() {
         p.to_path_buf()
     } else {

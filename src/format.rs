@@ -1,4 +1,5 @@
-//! Format: what an image file really is, decided from its first bytes, never from its name.
+//! Format: what an image file really is, decided from its first bytes, never from its name
+//! ([`Format`], [`sniff`]), and the formats postpix writes ([`OutFormat`]).
 
 use serde::Serialize;
 
@@ -45,6 +46,71 @@ impl Format {
             Format::Webp => ext == "webp",
             Format::Other => false,
         }
+    }
+}
+
+/// Format of one output file.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OutFormat {
+    /// WebP, lossy or lossless.
+    Webp,
+    /// Progressive baseline-compatible JPEG.
+    Jpeg,
+    /// PNG.
+    Png,
+    /// GIF (only ever the source's own bytes).
+    Gif,
+}
+
+impl OutFormat {
+    /// File extension without the dot.
+    pub fn extension(&self) -> &'static str {
+        match self {
+            OutFormat::Webp => "webp",
+            OutFormat::Jpeg => "jpg",
+            OutFormat::Png => "png",
+            OutFormat::Gif => "gif",
+        }
+    }
+
+    /// MIME type, as used in `<source type=…>`.
+    pub fn mime(&self) -> &'static str {
+        match self {
+            OutFormat::Webp => "image/webp",
+            OutFormat::Jpeg => "image/jpeg",
+            OutFormat::Png => "image/png",
+            OutFormat::Gif => "image/gif",
+        }
+    }
+
+    /// The fallback served next to WebP for a source format: JPEG stays JPEG, PNG and still
+    /// GIF become PNG (GIF's 256-colour palette only loses against PNG).
+    pub fn fallback_for(src: Format) -> OutFormat {
+        match src {
+            Format::Jpeg => OutFormat::Jpeg,
+            _ => OutFormat::Png,
+        }
+    }
+
+    /// The format a source file is served in as is (its own bytes, metadata stripped).
+    pub fn of_source(src: Format) -> OutFormat {
+        match src {
+            Format::Jpeg => OutFormat::Jpeg,
+            Format::Gif => OutFormat::Gif,
+            _ => OutFormat::Png,
+        }
+    }
+}
+
+impl std::fmt::Display for OutFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OutFormat::Jpeg => "jpeg",
+            other => other.extension(),
+        })
     }
 }
 

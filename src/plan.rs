@@ -1,16 +1,422 @@
-//! Plan: decide, before touching a pixel, which variants each source needs and what they are
-//! called.
+//! Plan: every decision of a run, made before touching a pixel, as one value.
 //!
-//! In: resolved sources with their header facts and content hashes, the configured widths and
-//! the cache key. Out: [`VariantName`]s (URL-safe, immutable, collision-free) and the folder they
-//! live in. Pure functions; the pipeline does the I/O.
+//! In: the [`Survey`], the manifest of the last run, the [`Config`] and a way to ask whether a
+//! variant file on disk is the one the manifest remembers ([`FileCheck`]). Out: a [`Plan`]: for
+//! each unique source content one [`Job`] with its cache key, variant names and folders, and
+//! its [`Work`] (fresh, a repair of the files that went missing, or a full encode with the
+//! exact [`Request`] for the encoder); and for every other referenced source why it is not
+//! encoded. Widths, animation, lossless mode and the variants too large for WebP are decided
+//! here, once. No pixel is read and nothing is written: build, dry run and check all consume
+//! the same plan.
 
-use crate::encode::OutFormat;
+use std::collections::{BTreeMap, BTreeSet};
 
+use crate::cache::{self, Entry, FileCheck, Manifest};
+use crate::config::Config;
+use crate::encode::{pixels::scaled_height, LosslessMode};
+use crate::encode::{webp, Dropped, Op, Origin, Request, Shape, WebpMode};
+use crate::error::{EnvFault, ImageFault, InputFault};
+use crate::format::{Format, OutFormat};
+use crate::paths;
+use crate::probe::ImageInfo;
+use crate::resolve::Status;
+use crate::survey::{Source, Survey};
+
+/// Most frames an animation may have (a GIF of tiny frames can still take minutes to encode).
+pub const MAX_FRAMES: u32 = 10_000;
 /// Longest slug taken from a source's file stem.
 pub const MAX_SLUG: usize = 40;
 /// Hex digits of the cache key in a variant's name.
 pub const HASH_LEN: usize = 8;
+
+/// Every decision of one run.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// One job per unique source content, by content hash.
+    pub jobs: Vec<Job>,
+    /// Site-relative source path → index of its job in `jobs`.
+    pub job_of: BTreeMap<String, usize>,
+    /// Referenced sources that get no job, and why (by site-relative path).
+    pub refused: BTreeMap<String, Refusal>,
+}
+
+/// Why a referenced source is not encoded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    /// It cannot be: the file is broken, too large, unreadable. The run fails.
+    Failed(ImageFault),
+    /// It is left as it is on purpose.
+    Skipped(Skip),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Failed(fault) => fault.fmt(f),
+            Refusal::Skipped(skip) => skip.fmt(f),
+        }
+    }
+}
+
+/// A source postpix leaves alone on purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Skip {
+    /// An animated PNG: a still variant would freeze it.
+    #[error("animated PNG ({0} frames): left as it is; a still variant would freeze it")]
+    AnimatedPng(u32),
+}
+
+/// One unique source content and everything to do with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    /// blake3 of the source bytes.
+    pub hash: String,
+    /// Cache key: the content, every setting that shapes the outputs and the codec versions.
+    pub key: String,
+    /// Every source path with these bytes, sorted; the first is the one reported.
+    pub rels: Vec<String>,
+    /// Header facts.
+    pub info: ImageInfo,
+    /// One variant folder per folder the sources live in.
+    pub sets: Vec<VariantSet>,
+    /// What has to be done.
+    pub work: Work,
+}
+
+/// What a job needs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Work {
+    /// Every variant is on disk as the manifest remembers it.
+    Fresh(Entry),
+    /// The manifest knows the outputs, but some files are missing or altered: re-make exactly
+    /// those.
+    Repair {
+        /// The remembered outputs.
+        entry: Entry,
+        /// The ops of the outputs to re-make.
+        request: Request,
+        /// The destination-relative files to write.
+        missing: BTreeSet<String>,
+    },
+    /// Nothing is known: encode, then let the size guard choose.
+    Encode {
+        /// What to ask the encoder for.
+        request: Request,
+        /// Variants left out already (too large for WebP).
+        dropped: Vec<Dropped>,
+    },
+}
+
+impl Job {
+    /// The source that stands for the job (its first path).
+    pub fn rel(&self) -> &str {
+        &self.rels[0]
+    }
+
+    /// Every variant file of `entry` in every folder of the job (see [`files`]).
+    pub fn files<'a>(&'a self, entry: &'a Entry) -> impl Iterator<Item = (String, usize)> + 'a {
+        files(&self.sets, &self.key, entry)
+    }
+}
+
+/// Every variant file of `entry` in every set: (destination-relative path, index of the output
+/// in `entry.outputs`).
+pub fn files<'a>(
+    sets: &'a [VariantSet],
+    key: &'a str,
+    entry: &'a Entry,
+) -> impl Iterator<Item = (String, usize)> + 'a {
+    sets.iter().flat_map(move |set| {
+        entry.outputs.iter().enumerate().map(move |(i, o)| {
+            let name = variant_name(&set.slug, o.width, key, o.format);
+            (format!("{}/{name}", set.folder), i)
+        })
+    })
+}
+
+/// The variant files of one job in one folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VariantSet {
+    /// Site-relative variant folder (`postimg/responsive`).
+    pub folder: String,
+    /// Slug of the first source name in that folder.
+    pub slug: String,
+}
+
+/// Decide everything for the sources of `survey` that a post may rewrite.
+pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileCheck) -> Plan {
+    let fingerprint = settings_fingerprint(cfg);
+    let mut plan = Plan::default();
+    let mut by_hash: BTreeMap<String, (ImageInfo, Vec<String>)> = BTreeMap::new();
+    for (rel, src) in survey.sources.iter().filter(|(_, s)| s.rewritable) {
+        match admit(src, cfg) {
+            Ok((info, hash)) => by_hash
+                .entry(hash)
+                .or_insert((info, vec![]))
+                .1
+                .push(rel.clone()),
+            Err(why) => {
+                plan.refused.insert(rel.clone(), why);
+            }
+        }
+    }
+    // A referenced file that exists but is no image (text named .jpeg, a folder named x.png, a
+    // FIFO) is a broken image, not a broken link: it fails the run.
+    for x in survey.resolutions.iter().flatten() {
+        if let (Status::NotImage, Some(rel)) = (x.status, &x.source) {
+            plan.refused
+                .entry(rel.clone())
+                .or_insert(Refusal::Failed(InputFault::NotAnImage.into()));
+        }
+    }
+    for (hash, (info, rels)) in by_hash {
+        let key = cache::entry_key(&hash, &fingerprint);
+        let sets = variant_sets(&rels, &cfg.variant_dir);
+        let work = work(&key, &info, &sets, manifest, cfg, disk);
+        for rel in &rels {
+            plan.job_of.insert(rel.clone(), plan.jobs.len());
+        }
+        plan.jobs.push(Job {
+            hash,
+            key,
+            rels,
+            info,
+            sets,
+            work,
+        });
+    }
+    plan
+}
+
+/// A source's facts and hash if it may be encoded, or why not.
+fn admit(src: &Source, cfg: &Config) -> Result<(ImageInfo, String), Refusal> {
+    let info = src.info.clone().map_err(Refusal::Failed)?;
+    let fail = |f: InputFault| Err(Refusal::Failed(f.into()));
+    let pixels = u64::from(info.width) * u64::from(info.height);
+    if pixels > cfg.limits.max_pixels {
+        return fail(InputFault::TooManyPixels {
+            width: info.width,
+            height: info.height,
+            max_pixels: cfg.limits.max_pixels,
+        });
+    }
+    if info.frames > MAX_FRAMES {
+        return fail(InputFault::TooManyFrames {
+            frames: info.frames,
+            max: MAX_FRAMES,
+        });
+    }
+    if info.frames > 1 && pixels * u64::from(info.frames) > cfg.max_animation_pixels {
+        return fail(InputFault::AnimationTooLarge {
+            frames: info.frames,
+            width: info.width,
+            height: info.height,
+            max: cfg.max_animation_pixels,
+        });
+    }
+    if info.frames > 1 && info.format != Format::Gif {
+        return Err(Refusal::Skipped(Skip::AnimatedPng(info.frames)));
+    }
+    match &src.hash {
+        Some(hash) => Ok((info, hash.clone())),
+        None => Err(Refusal::Failed(EnvFault::Unread.into())),
+    }
+}
+
+/// Per folder the job's sources live in, one variant set; its slug comes from the first name in
+/// that folder.
+fn variant_sets(rels: &[String], variant_dir: &str) -> Vec<VariantSet> {
+    let mut by_folder: BTreeMap<String, String> = BTreeMap::new();
+    for rel in rels {
+        by_folder
+            .entry(variant_folder(rel, variant_dir))
+            .or_insert_with(|| slug(paths::stem(rel)));
+    }
+    by_folder
+        .into_iter()
+        .map(|(folder, slug)| VariantSet { folder, slug })
+        .collect()
+}
+
+/// Fresh, repair or encode: what the manifest and the files on disk say.
+fn work(
+    key: &str,
+    info: &ImageInfo,
+    sets: &[VariantSet],
+    manifest: &Manifest,
+    cfg: &Config,
+    disk: &dyn FileCheck,
+) -> Work {
+    let Some(entry) = manifest.entries.get(key) else {
+        let (request, dropped) = request(info, &cfg.widths, cfg.encode.lossless);
+        return Work::Encode { request, dropped };
+    };
+    let mut missing = BTreeSet::new();
+    let mut redo = BTreeSet::new();
+    for (path, i) in files(sets, key, entry) {
+        if !disk.is_fresh(&path, &entry.outputs[i].hash) {
+            missing.insert(path);
+            redo.insert(i);
+        }
+    }
+    if missing.is_empty() {
+        return Work::Fresh(entry.clone());
+    }
+    let ops = redo
+        .into_iter()
+        .map(|i| {
+            let o = &entry.outputs[i];
+            Op {
+                width: o.width,
+                height: o.height,
+                format: o.format,
+                origin: if o.source_bytes {
+                    Origin::SourceBytes
+                } else {
+                    Origin::Encoded
+                },
+            }
+        })
+        .collect();
+    Work::Repair {
+        entry: entry.clone(),
+        request: Request {
+            shape: shape(info),
+            webp: if entry.lossless {
+                WebpMode::Lossless
+            } else {
+                WebpMode::Lossy
+            },
+            ops,
+            offer_source: false,
+        },
+        missing,
+    }
+}
+
+/// Still or animated.
+fn shape(info: &ImageInfo) -> Shape {
+    if info.format == Format::Gif && info.frames > 1 {
+        Shape::Animated
+    } else {
+        Shape::Still
+    }
+}
+
+/// What to ask the encoder for a source never encoded with these settings (the configured
+/// `widths` and `lossless` mode), and the variants left out up front because WebP cannot hold
+/// them.
+pub fn request(
+    info: &ImageInfo,
+    widths: &[u32],
+    lossless: LosslessMode,
+) -> (Request, Vec<Dropped>) {
+    let widths = plan_widths(info.width, widths);
+    let mut ops = Vec::new();
+    let mut dropped = Vec::new();
+    for &width in &widths {
+        let height = scaled_height(info.width, info.height, width);
+        if webp::fits(width, height) {
+            ops.push(Op {
+                width,
+                height,
+                format: OutFormat::Webp,
+                origin: Origin::Encoded,
+            });
+        } else {
+            dropped.push(Dropped {
+                width,
+                format: OutFormat::Webp,
+                reason: format!(
+                    "{width}×{height} exceeds WebP's {} px limit per side",
+                    webp::MAX_SIDE
+                ),
+            });
+        }
+        if shape(info) == Shape::Still {
+            ops.push(Op {
+                width,
+                height,
+                format: OutFormat::fallback_for(info.format),
+                origin: Origin::Encoded,
+            });
+        }
+    }
+    let request = match shape(info) {
+        Shape::Animated => {
+            ops.push(Op {
+                width: info.width,
+                height: info.height,
+                format: OutFormat::Gif,
+                origin: Origin::SourceBytes,
+            });
+            Request {
+                shape: Shape::Animated,
+                webp: WebpMode::Lossy,
+                ops,
+                offer_source: false,
+            }
+        }
+        Shape::Still => Request {
+            shape: Shape::Still,
+            webp: match lossless {
+                LosslessMode::Always => WebpMode::Lossless,
+                LosslessMode::Never => WebpMode::Lossy,
+                LosslessMode::Auto if info.format == Format::Jpeg => WebpMode::Lossy,
+                LosslessMode::Auto => WebpMode::Decide,
+            },
+            ops,
+            offer_source: widths.contains(&info.width),
+        },
+    };
+    (request, dropped)
+}
+
+/// The settings string behind every cache key.
+pub fn settings_fingerprint(cfg: &Config) -> String {
+    format!(
+        "{}|widths={:?}|limits={}",
+        cfg.encode.fingerprint(),
+        cfg.widths,
+        cfg.limits.max_pixels
+    )
+}
+
+/// The widths to produce for a source `source_width` px wide, ascending.
+///
+/// Never upscales: configured widths above the source are dropped, and when the source is
+/// narrower than the largest configured width its own width becomes the top variant. Widths
+/// within 10 % of each other are not worth a file: walking down from the largest, a width is kept
+/// only if it is at most 0.9 × the last kept one. An empty `configured` list means "the source
+/// width only".
+pub fn plan_widths(source_width: u32, configured: &[u32]) -> Vec<u32> {
+    if source_width == 0 {
+        return Vec::new();
+    }
+    let mut candidates: Vec<u32> = configured
+        .iter()
+        .copied()
+        .filter(|&w| w > 0 && w <= source_width)
+        .collect();
+    let largest = configured.iter().copied().max().unwrap_or(0);
+    if source_width < largest || configured.is_empty() {
+        candidates.push(source_width);
+    }
+    candidates.sort_unstable_by(|a, b| b.cmp(a));
+    candidates.dedup();
+    let mut kept: Vec<u32> = Vec::with_capacity(candidates.len());
+    for w in candidates {
+        // Integer form of `w <= 0.9 * last`, exact for every u32.
+        if kept
+            .last()
+            .is_none_or(|&last| u64::from(w) * 10 <= u64::from(last) * 9)
+        {
+            kept.push(w);
+        }
+    }
+    kept.reverse();
+    kept
+}
 
 /// An ASCII, URL-safe slug of a file stem: lower-case letters and digits joined by `-`.
 ///
@@ -51,26 +457,9 @@ pub fn variant_name(stem_slug: &str, width: u32, key: &str, format: OutFormat) -
     format!("{stem_slug}-{width}.{short}.{}", format.extension())
 }
 
-/// The stem of a site-relative path (`postimg/My Photo.JPG` gives `My Photo`).
-pub fn stem(rel: &str) -> &str {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    match name.rfind('.') {
-        Some(0) | None => name,
-        Some(i) => &name[..i],
-    }
-}
-
-/// Folder (site-relative, `/`, no trailing slash; empty for the root) of a site-relative path.
-pub fn folder(rel: &str) -> &str {
-    match rel.rfind('/') {
-        Some(i) => &rel[..i],
-        None => "",
-    }
-}
-
 /// The site-relative folder that holds the variants of a source at `rel`.
 pub fn variant_folder(rel: &str, variant_dir: &str) -> String {
-    let f = folder(rel);
+    let f = paths::folder(rel);
     if f.is_empty() {
         variant_dir.to_string()
     } else {
@@ -79,49 +468,4 @@ pub fn variant_folder(rel: &str, variant_dir: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_are_ascii_lowercase_and_bounded() {
-        assert_eq!(slug("My Photo"), "my-photo");
-        assert_eq!(slug("café menu"), "caf-menu");
-        assert_eq!(slug("IMG_0001"), "img-0001");
-        assert_eq!(slug("日本"), "img");
-        assert_eq!(
-            slug("P9ficrEVSdibbSahGAohhYfky53ffm6ZicV85b7MehiabwzaImg4owaDavFA7gMkpkdtKYCnVMpz4KVYyYvE9IFKFQ").len(),
-            MAX_SLUG
-        );
-    }
-
-    #[test]
-    fn names_carry_width_hash_and_extension() {
-        let key = "1f3a9c2e99999999";
-        assert_eq!(
-            variant_name("abc", 480, key, OutFormat::Webp),
-            "abc-480.1f3a9c2e.webp"
-        );
-        assert_eq!(
-            variant_name("abc", 960, key, OutFormat::Jpeg),
-            "abc-960.1f3a9c2e.jpg"
-        );
-    }
-
-    #[test]
-    fn same_stem_different_sources_do_not_collide() {
-        let a = variant_name(&slug("Abc"), 480, "aaaaaaaa", OutFormat::Webp);
-        let b = variant_name(&slug("abc"), 480, "bbbbbbbb", OutFormat::Webp);
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn folders_and_stems() {
-        assert_eq!(stem("postimg/My Photo.JPG"), "My Photo");
-        assert_eq!(stem(".hidden"), ".hidden");
-        assert_eq!(
-            variant_folder("postimg/a.png", "responsive"),
-            "postimg/responsive"
-        );
-        assert_eq!(variant_folder("a.png", "responsive"), "responsive");
-    }
-}
+mod tests;

@@ -1,13 +1,16 @@
 //! Probe: the header facts of an image file (size, frames, orientation) without decoding pixels.
 //!
 //! In: the bytes of a GIF, PNG or JPEG. Out: [`ImageInfo`]. Used by `scan` for the report and by
-//! the planner to choose widths before any encoder runs.
+//! the planner to choose widths and the animation path before any encoder runs. Headers are
+//! read through `image`'s decoders and [`crate::container`]; nothing of the encoder is used.
 
 use std::io::Cursor;
 
 use image::ImageDecoder;
 use serde::{Deserialize, Serialize};
 
+use crate::container::{exif, gif, png};
+use crate::error::InputFault;
 use crate::format::{sniff, Format};
 
 /// What the headers say about an image.
@@ -26,23 +29,23 @@ pub struct ImageInfo {
 }
 
 /// Read the header facts. Errors say what is wrong in words a user can act on.
-pub fn probe(bytes: &[u8]) -> Result<ImageInfo, String> {
+pub fn probe(bytes: &[u8]) -> Result<ImageInfo, InputFault> {
     let format = match sniff(bytes) {
         Some(f) if f.is_supported() => f,
-        Some(f) => return Err(format!("{} images are not supported", f.name())),
-        None => return Err("not a GIF, PNG or JPEG file".to_string()),
+        Some(f) => return Err(InputFault::Unsupported(f.name())),
+        None => return Err(InputFault::UnknownBytes),
     };
     let frames = match format {
-        Format::Gif => match crate::encode::animated::gif_info(bytes) {
+        Format::Gif => match gif::info(bytes) {
             Some(i) if i.frames > 0 => u32::try_from(i.frames).unwrap_or(u32::MAX),
-            _ => return Err("truncated or corrupt GIF: no image in it".to_string()),
+            _ => return Err(InputFault::GifWithoutImage),
         },
-        Format::Png => png_frames(bytes),
+        Format::Png => png::frames(bytes),
         _ => 1,
     };
     let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| InputFault::Header(e.to_string()))?;
     // Only headers are read here, never pixels: the size limits are applied by the caller with a
     // message that names the option, and by the decoder's own `Limits` when it really decodes.
     reader.no_limits();
@@ -56,7 +59,7 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, String> {
         // limit check needs in order to name the option that raises it.
         Err(e) => match raw_dimensions(bytes, format) {
             Some((w, h)) => (w, h, 1),
-            None => return Err(e.to_string()),
+            None => return Err(InputFault::Header(e.to_string())),
         },
     };
     let (width, height) = if orientation >= 5 { (h, w) } else { (w, h) };
@@ -76,7 +79,7 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, String> {
 /// SHORT.
 pub fn orientation_of(decoder: &mut impl ImageDecoder) -> u8 {
     match decoder.exif_metadata() {
-        Ok(Some(exif)) => crate::encode::decode::exif_orientation(&exif).unwrap_or(1),
+        Ok(Some(exif)) => exif::orientation(&exif).unwrap_or(1),
         _ => decoder.orientation().map(orientation_number).unwrap_or(1),
     }
 }
@@ -98,36 +101,10 @@ fn orientation_number(o: image::metadata::Orientation) -> u8 {
 /// Width and height straight from a PNG's IHDR or a GIF's logical screen descriptor.
 fn raw_dimensions(b: &[u8], format: Format) -> Option<(u32, u32)> {
     match format {
-        Format::Png if b.get(12..16)? == b"IHDR" => {
-            let w = u32::from_be_bytes(b.get(16..20)?.try_into().ok()?);
-            let h = u32::from_be_bytes(b.get(20..24)?.try_into().ok()?);
-            Some((w, h))
-        }
-        Format::Gif => {
-            let w = u16::from_le_bytes(b.get(6..8)?.try_into().ok()?);
-            let h = u16::from_le_bytes(b.get(8..10)?.try_into().ok()?);
-            Some((w.into(), h.into()))
-        }
+        Format::Png => png::ihdr_size(b),
+        Format::Gif => gif::screen_size(b),
         _ => None,
     }
-}
-
-/// Frames of an APNG (`acTL` before `IDAT`), or 1.
-pub fn png_frames(b: &[u8]) -> u32 {
-    let mut pos = 8;
-    while pos + 8 <= b.len() {
-        let len = u32::from_be_bytes([b[pos], b[pos + 1], b[pos + 2], b[pos + 3]]) as usize;
-        let kind = &b[pos + 4..pos + 8];
-        if kind == b"IDAT" {
-            break;
-        }
-        if kind == b"acTL" && pos + 12 <= b.len() {
-            let n = u32::from_be_bytes([b[pos + 8], b[pos + 9], b[pos + 10], b[pos + 11]]);
-            return n.max(1);
-        }
-        pos = pos.saturating_add(12).saturating_add(len);
-    }
-    1
 }
 
 #[cfg(test)]

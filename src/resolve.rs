@@ -47,6 +47,19 @@ impl Status {
             Status::Unresolved => "unresolved",
         }
     }
+
+    /// What to do about a reference with this status, in a few words; empty for ok and
+    /// external references, which need nothing.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Status::Ok | Status::External => "",
+            Status::Missing => "file not found in the site; upload it or fix the path",
+            Status::Outside => "the path leaves the site folder; postpix never reads it",
+            Status::NotImage => "not an image file",
+            Status::Unsupported => "this format is not re-encoded (only GIF, PNG, JPEG)",
+            Status::Unresolved => "Liquid expression postpix cannot evaluate",
+        }
+    }
 }
 
 /// The outcome of resolving one URL.

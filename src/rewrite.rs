@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use crate::encode::OutFormat;
+use crate::format::OutFormat;
 use crate::marker;
 use crate::resolve::liquid_base_len;
 use crate::scan::{ImageRef, RefKind};

@@ -176,7 +176,7 @@ fn a_post_edited_during_the_run_keeps_the_authors_edit() {
     // read the post, let the author save, then try to write.
     let site = small_site();
     let cfg = postpix::Config::new(&site.root).unwrap();
-    let report_before = postpix::pipeline::survey(&cfg, None, false).unwrap();
+    let report_before = postpix::survey::Survey::take(&cfg, None, false).unwrap();
     let post = &report_before.posts[0];
     std::fs::write(site.path(&post.path), "the author's new text\n").unwrap();
     let err = postpix::pipeline::write_post_checked(&cfg, post, "rewritten").unwrap_err();

@@ -255,7 +255,7 @@ fn check_animation(site: &TestSite, ctx: &str, y: &Value) -> usize {
     let Ok(bytes) = std::fs::read(site.path(&percent_decode(rel))) else {
         return 0;
     };
-    let Some(gif) = postpix::encode::animated::gif_info(&bytes) else {
+    let Some(gif) = postpix::container::gif::info(&bytes) else {
         return 0;
     };
     if gif.frames < 2 || !y["currentSrc"].as_str().unwrap_or("").ends_with(".webp") {

@@ -12,9 +12,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use common::*;
-use postpix::encode::animated::gif_info;
-use postpix::encode::decode::{decode, Layout, Pixels};
-use postpix::encode::{encode_source, DecodeLimits, EncodeSettings, OutFormat, Output};
+use postpix::container::gif::info as gif_info;
+use postpix::encode::decode::decode;
+use postpix::encode::{DecodeLimits, EncodeSettings, Layout, Output, Pixels};
+use postpix::format::OutFormat;
+use postpix::pipeline::execute::encode_bytes;
 use serde_json::Value;
 
 fn corpus(name: &str) -> Vec<u8> {
@@ -415,8 +417,8 @@ fn with_jpeg_metadata(jpeg: &[u8]) -> Vec<u8> {
     out
 }
 
-fn encode_all(bytes: &[u8], widths: &[u32]) -> postpix::encode::Encoded {
-    encode_source(
+fn encode_all(bytes: &[u8], widths: &[u32]) -> postpix::encode::Chosen {
+    encode_bytes(
         bytes,
         widths,
         &EncodeSettings::default(),
@@ -450,7 +452,7 @@ fn jpeg_with_gps_gives_outputs_without_metadata() {
     for name in ["gray-objects.jpg", "wizard-progressive.jpg", "rocket.jpg"] {
         let dirty = with_jpeg_metadata(&corpus(name));
         assert!(!metadata_in(&dirty).is_empty());
-        let e = encode_source(&dirty, &[100, 480], &settings, &DecodeLimits::default()).unwrap();
+        let e = encode_bytes(&dirty, &[100, 480], &settings, &DecodeLimits::default()).unwrap();
         assert_clean(name, &e.outputs);
         served_source |= e
             .outputs
@@ -459,6 +461,7 @@ fn jpeg_with_gps_gives_outputs_without_metadata() {
         let note = e
             .conversions
             .iter()
+            .map(|c| c.to_string())
             .find(|c| c.starts_with("metadata removed"))
             .unwrap_or_else(|| panic!("{name}: {:?}", e.conversions));
         assert!(note.contains("EXIF (with GPS, thumbnail)"), "{note}");
@@ -501,6 +504,7 @@ fn png_with_text_xmp_and_exif_gives_outputs_without_metadata() {
     let note = e
         .conversions
         .iter()
+        .map(|c| c.to_string())
         .find(|c| c.starts_with("metadata"))
         .unwrap();
     for what in ["EXIF", "XMP", "text chunks", "timestamp"] {
@@ -672,9 +676,9 @@ fn exif_orientations_1_to_8_come_out_upright() {
         assert_eq!((e.width, e.height), upright.dimensions(), "orientation {o}");
         if o != 1 {
             assert!(
-                e.conversions
-                    .iter()
-                    .any(|c| c.starts_with(&format!("EXIF orientation {o} applied"))),
+                e.conversions.iter().any(|c| c
+                    .to_string()
+                    .starts_with(&format!("EXIF orientation {o} applied"))),
                 "{:?}",
                 e.conversions
             );
@@ -766,7 +770,7 @@ fn images(v: &Value) -> BTreeMap<String, Value> {
 
 /// (loop count, per-frame durations in ms) of an animated WebP.
 fn webp_animation(bytes: &[u8]) -> (u16, Vec<u32>) {
-    postpix::encode::animated::webp_timing(bytes).expect("an animated WebP with an ANIM chunk")
+    postpix::container::riff::webp_timing(bytes).expect("an animated WebP with an ANIM chunk")
 }
 
 #[test]

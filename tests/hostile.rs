@@ -7,6 +7,15 @@
 
 mod common;
 
+use postpix::encode::{Op, Origin, Request, Shape, WebpMode};
+use postpix::error::{EncoderFault, ImageFault};
+use postpix::format::OutFormat;
+
+/// Whether a result is a codec panic the encoder caught.
+fn crashed(r: &Result<(), ImageFault>) -> bool {
+    matches!(r, Err(ImageFault::Encoder(EncoderFault::Crashed(_))))
+}
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -330,16 +339,38 @@ fn truncations_and_byte_flips_never_panic() {
             let r = std::panic::catch_unwind(|| {
                 let fmt = postpix::format::sniff(b);
                 if let Some(fmt) = fmt {
-                    let _ = postpix::encode::decode::check_complete(b, fmt);
+                    let _ = postpix::container::check_complete(b, fmt);
                 }
                 let _ = postpix::probe::probe(b);
-                if postpix::encode::animated::gif_info(b).is_some_and(|i| i.frames > 1) {
-                    let _ = postpix::encode::encode_animated(b, &[32], &settings, &limits);
-                } else {
-                    let _ = postpix::encode::encode_source(b, &[32], &settings, &limits);
+                // As a build does (probe, plan, encode, guard)…
+                let planned =
+                    postpix::pipeline::execute::encode_bytes(b, &[32], &settings, &limits);
+                // …and straight into both encoders, as if the header had said so. The encoder
+                // turns a codec panic into an error; none may happen.
+                let mut crashes = vec![crashed(&planned.map(|_| ()))];
+                for shape in [Shape::Still, Shape::Animated] {
+                    let req = Request {
+                        shape,
+                        webp: WebpMode::Decide,
+                        ops: vec![Op {
+                            width: 32,
+                            height: 32,
+                            format: OutFormat::Webp,
+                            origin: Origin::Encoded,
+                        }],
+                        offer_source: true,
+                    };
+                    let direct = postpix::encode::run(b, &req, &settings, &limits);
+                    crashes.push(crashed(&direct.map(|_| ())));
                 }
+                crashes.iter().any(|&c| c)
             });
             assert!(r.is_ok(), "{} variant {k} panicked", f.display());
+            assert!(
+                r.is_ok_and(|c| !c),
+                "{} variant {k} crashed a codec",
+                f.display()
+            );
             assert!(
                 start.elapsed() < Duration::from_secs(60),
                 "{} variant {k} took {:?}",

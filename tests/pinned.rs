@@ -43,7 +43,9 @@ fn pinned_site() -> TestSite {
             root.join("postimg").join(name),
         )
         .unwrap();
-        post.push_str(&format!("Image {i}:\n\n![{name}]({{{{site.baseurl}}}}/postimg/{name})\n\n"));
+        post.push_str(&format!(
+            "Image {i}:\n\n![{name}]({{{{site.baseurl}}}}/postimg/{name})\n\n"
+        ));
     }
     std::fs::write(root.join("_posts/2020-01-01-pinned.md"), post).unwrap();
     std::fs::write(root.join("_config.yml"), "baseurl: \"/blog\"\n").unwrap();

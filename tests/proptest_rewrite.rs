@@ -4,7 +4,7 @@
 //! from a second scan, and rebuilding from the restored text gives the same bytes (idempotence).
 #![allow(clippy::unwrap_used)]
 
-use postpix::encode::OutFormat;
+use postpix::format::OutFormat;
 use postpix::rewrite::{picture, splice, VariantLink};
 use postpix::scan::{find_refs, RefKind};
 use postpix::{marker, scan};

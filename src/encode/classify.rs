@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::decode::{Layout, Pixels};
+use super::pixels::{Layout, Pixels};
 
 /// At most this many rows are sampled, evenly spaced, so the cost stays under a few ms.
 const SAMPLE_ROWS: u32 = 512;

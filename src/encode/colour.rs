@@ -9,47 +9,22 @@
 //!
 //! CMYK and YCCK JPEGs are turned into RGB by the JPEG decoder (zune-jpeg, through `image`) with
 //! the naive formula `R = (1 − C)(1 − K)` on Adobe-inverted data, the same one ImageMagick's
-//! `-colorspace sRGB` uses; [`jpeg_colour_model`] tells them apart so the report can say so. An
-//! embedded CMYK profile is not applied (the decoder gives no access to the raw inks).
+//! `-colorspace sRGB` uses; [`cmyk_note`] tells them apart (from the JPEG headers, through
+//! [`crate::container::jfif`]) so the report can say so. An embedded CMYK profile is not applied
+//! (the decoder gives no access to the raw inks).
 
 use moxcms::{ColorProfile, DataColorSpace, Layout as CmsLayout, ProfileText, TransformOptions};
 
-use super::decode::{Layout, Pixels};
+use super::pixels::{Layout, Pixels};
+use crate::container::jfif::{self, ColourModel};
 
-/// The colour model a JPEG's frame header and Adobe APP14 marker announce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JpegColourModel {
-    /// One component.
-    Gray,
-    /// Three components (YCbCr or, rarely, RGB).
-    Colour,
-    /// Four components stored as CMYK (Adobe transform 0, or no APP14).
-    Cmyk,
-    /// Four components stored as YCCK (Adobe transform 2).
-    Ycck,
-}
-
-/// Read a JPEG's component count (first SOF) and Adobe APP14 transform flag, without decoding.
-/// `None` if the bytes are not a JPEG or end before a frame header.
-pub fn jpeg_colour_model(bytes: &[u8]) -> Option<JpegColourModel> {
-    let (segments, _) = super::jfif::segments(bytes)?;
-    let mut adobe_transform: Option<u8> = None;
-    for seg in segments {
-        match seg.marker {
-            0xEE if seg.body.starts_with(b"Adobe") => adobe_transform = seg.body.get(11).copied(),
-            // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
-            0xC0..=0xCF if !matches!(seg.marker, 0xC4 | 0xC8 | 0xCC) => {
-                return Some(match seg.body.get(5)? {
-                    1 => JpegColourModel::Gray,
-                    4 if adobe_transform == Some(2) => JpegColourModel::Ycck,
-                    4 => JpegColourModel::Cmyk,
-                    _ => JpegColourModel::Colour,
-                });
-            }
-            _ => {}
-        }
+/// What the JPEG decoder did to reach RGB, when the file stores CMYK or YCCK.
+pub fn cmyk_note(jpeg: &[u8]) -> Option<&'static str> {
+    match jfif::colour_model(jpeg)? {
+        ColourModel::Cmyk => Some("CMYK → sRGB"),
+        ColourModel::Ycck => Some("YCCK (CMYK) → sRGB"),
+        _ => None,
     }
-    None
 }
 
 /// Convert `px` from the colour space of `icc` to sRGB in place.
@@ -236,16 +211,10 @@ mod tests {
     }
 
     #[test]
-    fn jpeg_models_are_told_apart() {
+    fn cmyk_and_ycck_jpegs_are_named() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corpus/");
-        let model = |f: &str| jpeg_colour_model(&std::fs::read(format!("{dir}{f}")).unwrap());
-        assert_eq!(model("cmyk-logo.jpg"), Some(JpegColourModel::Ycck));
-        assert_eq!(model("gray-cat.jpg"), Some(JpegColourModel::Gray));
-        assert_eq!(model("rocket.jpg"), Some(JpegColourModel::Colour));
-        assert_eq!(
-            model("photo-bridge-progressive.jpg"),
-            Some(JpegColourModel::Colour)
-        );
-        assert_eq!(jpeg_colour_model(b"\x89PNG"), None);
+        let note = |f: &str| cmyk_note(&std::fs::read(format!("{dir}{f}")).unwrap());
+        assert_eq!(note("cmyk-logo.jpg"), Some("YCCK (CMYK) → sRGB"));
+        assert_eq!(note("rocket.jpg"), None);
     }
 }

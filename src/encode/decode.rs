@@ -1,52 +1,22 @@
-//! Decode: file bytes in, one upright 8-bit pixel buffer (Luma, RGB or RGBA) out.
+//! Decode: file bytes in, upright 8-bit pixels out (Luma, RGB or RGBA), in sRGB.
 //!
 //! The format is sniffed from the bytes (never the name), the header size is checked against
 //! [`DecodeLimits::max_pixels`] before any pixel is decoded, `image`'s own [`image::Limits`] cap
 //! allocations, and the EXIF orientation is applied first so every later step sees the picture
-//! the way a browser shows it. Pixels leave in sRGB: an embedded non-sRGB ICC profile is
-//! applied here ([`colour`]).
+//! the way a browser shows it. An embedded non-sRGB ICC profile is applied here ([`colour`]).
+//! Still images come out whole ([`decode`]); animations frame by frame ([`gif_frames`]).
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder};
+use image::codecs::gif::GifDecoder;
+use image::{AnimationDecoder, DynamicImage, ImageDecoder};
 
-use super::{colour, DecodeLimits, EncodeError};
+use super::colour;
+use super::pixels::{Layout, Pixels};
+use super::settings::DecodeLimits;
+use crate::container::{exif, gif};
+use crate::error::InputFault;
 use crate::format::{sniff, Format};
-
-/// Channel layout of a [`Pixels`] buffer; always 8 bits per channel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
-    /// One gray byte per pixel.
-    Luma,
-    /// R, G, B.
-    Rgb,
-    /// R, G, B, A (straight alpha); only used when some pixel is not opaque.
-    Rgba,
-}
-
-impl Layout {
-    /// Bytes per pixel.
-    pub fn channels(self) -> usize {
-        match self {
-            Layout::Luma => 1,
-            Layout::Rgb => 3,
-            Layout::Rgba => 4,
-        }
-    }
-}
-
-/// A tightly packed 8-bit image.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Pixels {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// Channel layout.
-    pub layout: Layout,
-    /// `width × height × channels` bytes, row-major.
-    pub data: Vec<u8>,
-}
 
 /// A decoded, upright source.
 #[derive(Clone, Debug)]
@@ -63,37 +33,32 @@ pub struct Decoded {
     pub colour: Option<String>,
 }
 
-/// Decode a still JPEG, PNG or GIF. Animated GIFs give [`EncodeError::Animated`].
-pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, EncodeError> {
-    let format = match sniff(bytes) {
-        Some(f) if f.is_supported() => f,
-        Some(f) => {
-            return Err(EncodeError::Unsupported {
-                found: f.name().to_string(),
-            })
-        }
-        None if bytes.is_empty() => {
-            return Err(EncodeError::Unsupported {
-                found: "empty file".to_string(),
-            })
-        }
-        None => {
-            return Err(EncodeError::Unsupported {
-                found: "unknown bytes".to_string(),
-            })
-        }
+/// The format of bytes postpix can decode.
+fn decodable(bytes: &[u8]) -> Result<Format, InputFault> {
+    let found = match sniff(bytes) {
+        Some(f) if f.is_supported() => return Ok(f),
+        Some(f) => f.name(),
+        None if bytes.is_empty() => "empty file",
+        None => "unknown bytes",
     };
+    Err(InputFault::NotDecodable {
+        found: found.to_string(),
+    })
+}
+
+/// Decode a still JPEG, PNG or GIF. An animated GIF gives [`InputFault::UnexpectedAnimation`]:
+/// the plan sends animations to [`gif_frames`].
+pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, InputFault> {
+    let format = decodable(bytes)?;
     if format == Format::Gif {
-        if let Some(frames) = gif_frame_count(bytes) {
-            if frames > 1 {
-                return Err(EncodeError::Animated { frames });
-            }
+        if let Some(frames) = gif::info(bytes).map(|i| i.frames).filter(|&n| n > 1) {
+            return Err(InputFault::UnexpectedAnimation { frames });
         }
     }
 
     let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| EncodeError::Decode(e.to_string()))?;
+        .map_err(|e| InputFault::Decode(e.to_string()))?;
     reader.limits(image_limits(limits));
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
@@ -105,7 +70,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, EncodeErro
         .exif_metadata()
         .ok()
         .flatten()
-        .and_then(|exif| exif_orientation(&exif))
+        .and_then(|exif| exif::orientation(&exif))
         .and_then(image::metadata::Orientation::from_exif)
         .unwrap_or(image::metadata::Orientation::NoTransforms);
     // An unreadable profile chunk is no reason to reject the pixels either.
@@ -113,11 +78,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, EncodeErro
     let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     img.apply_orientation(orientation);
     let mut pixels = to_pixels(img);
-    let cmyk = match colour::jpeg_colour_model(bytes) {
-        Some(colour::JpegColourModel::Cmyk) if format == Format::Jpeg => Some("CMYK → sRGB"),
-        Some(colour::JpegColourModel::Ycck) if format == Format::Jpeg => Some("YCCK (CMYK) → sRGB"),
-        _ => None,
-    };
+    let cmyk = colour::cmyk_note(bytes);
     let profile = icc.and_then(|icc| colour::to_srgb(&mut pixels, &icc));
     let colour = match (cmyk, profile) {
         (Some(c), Some(p)) => Some(format!("{c}; {p}")),
@@ -143,11 +104,11 @@ pub fn image_limits(limits: &DecodeLimits) -> image::Limits {
     l
 }
 
-/// [`EncodeError::TooLarge`] when `width × height` exceeds the pixel budget.
-pub fn check_pixels(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), EncodeError> {
+/// [`InputFault::DecodeTooLarge`] when `width × height` exceeds the pixel budget.
+pub fn check_pixels(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), InputFault> {
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
-        return Err(EncodeError::TooLarge {
+        return Err(InputFault::DecodeTooLarge {
             width,
             height,
             pixels,
@@ -157,13 +118,45 @@ pub fn check_pixels(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
     Ok(())
 }
 
-fn decode_error(e: image::ImageError) -> EncodeError {
+fn decode_error(e: image::ImageError) -> InputFault {
     match e {
-        image::ImageError::Limits(l) => EncodeError::Decode(format!(
+        image::ImageError::Limits(l) => InputFault::Decode(format!(
             "{l} (the decode memory limit protects against decompression bombs)"
         )),
-        other => EncodeError::Decode(other.to_string()),
+        other => InputFault::Decode(other.to_string()),
     }
+}
+
+/// One decoded frame of an animation: full-canvas RGBA and its delay in ms.
+pub type Frame = Result<(Pixels, u32), InputFault>;
+
+/// The frames of an animated GIF, decoded one at a time (with limits) and composited to
+/// full-canvas RGBA, each with its delay in ms; and the canvas size, checked against the pixel
+/// budget before any frame is decoded.
+pub fn gif_frames<'a>(
+    bytes: &'a [u8],
+    limits: &DecodeLimits,
+) -> Result<(u32, u32, impl Iterator<Item = Frame> + 'a), InputFault> {
+    let gif_error = |e: image::ImageError| InputFault::Decode(e.to_string());
+    let mut decoder = GifDecoder::new(Cursor::new(bytes)).map_err(gif_error)?;
+    decoder
+        .set_limits(image_limits(limits))
+        .map_err(gif_error)?;
+    let (width, height) = decoder.dimensions();
+    check_pixels(width, height, limits)?;
+    let frames = decoder.into_frames().map(move |frame| {
+        let frame = frame.map_err(gif_error)?;
+        let (num, den) = frame.delay().numer_denom_ms();
+        let delay = num.checked_div(den).unwrap_or(0);
+        let px = Pixels {
+            width,
+            height,
+            layout: Layout::Rgba,
+            data: frame.into_buffer().into_raw(),
+        };
+        Ok((px, delay))
+    });
+    Ok((width, height, frames))
 }
 
 /// Reduce to 8-bit Luma / RGB / RGBA; alpha survives only if some pixel is not fully opaque.
@@ -218,145 +211,5 @@ fn to_pixels(img: DynamicImage) -> Pixels {
         height,
         layout: Layout::Rgb,
         data,
-    }
-}
-
-/// Number of frames (image descriptors) in a GIF, by walking its block structure without
-/// decompressing anything (see [`gif_info`](super::animated::gif_info)); `None` if not a GIF.
-pub fn gif_frame_count(bytes: &[u8]) -> Option<usize> {
-    super::animated::gif_info(bytes).map(|i| i.frames)
-}
-
-/// The Orientation tag (0x0112) of IFD0 in a raw EXIF block (TIFF header first; an `Exif\0\0`
-/// prefix is tolerated). Accepts SHORT, LONG, SSHORT and SLONG types; only 1–8 is returned.
-pub fn exif_orientation(exif: &[u8]) -> Option<u8> {
-    let t = exif.strip_prefix(b"Exif\0\0").unwrap_or(exif);
-    let little = match t.get(0..4)? {
-        [0x49, 0x49, 42, 0] => true,
-        [0x4D, 0x4D, 0, 42] => false,
-        _ => return None,
-    };
-    let u16_at = |p: usize| -> Option<u16> {
-        let b = [*t.get(p)?, *t.get(p + 1)?];
-        Some(if little {
-            u16::from_le_bytes(b)
-        } else {
-            u16::from_be_bytes(b)
-        })
-    };
-    let u32_at = |p: usize| -> Option<u32> {
-        let b = [*t.get(p)?, *t.get(p + 1)?, *t.get(p + 2)?, *t.get(p + 3)?];
-        Some(if little {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
-    };
-    let ifd = usize::try_from(u32_at(4)?).ok()?;
-    let entries = usize::from(u16_at(ifd)?);
-    for i in 0..entries {
-        let e = ifd.checked_add(2 + 12 * i)?;
-        if u16_at(e)? != 0x0112 {
-            continue;
-        }
-        let value = match u16_at(e + 2)? {
-            3 | 8 => u32::from(u16_at(e + 8)?),
-            4 | 9 => u32_at(e + 8)?,
-            _ => return None,
-        };
-        return u8::try_from(value).ok().filter(|v| (1..=8).contains(v));
-    }
-    None
-}
-
-/// Is the file complete? Decoders happily fill a truncated upload with grey; postpix is strict
-/// by default (the caller turns this into an error, or a warning with `--lenient`).
-///
-/// - JPEG: an EOI marker (`FF D9`) must follow the last start-of-scan (`FF DA`). Entropy-coded
-///   data stuffs every `FF` byte, so neither marker can appear by accident inside it, and an EXIF
-///   thumbnail's own EOI sits before the main image's scans.
-/// - PNG: the chunks must walk cleanly to `IEND`.
-/// - GIF: the block structure must not end inside a block.
-pub fn check_complete(bytes: &[u8], format: Format) -> Result<(), String> {
-    match format {
-        Format::Jpeg => {
-            let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-            let Some(sos) = last_sos else {
-                return Err("truncated JPEG: no image data (no start of scan)".into());
-            };
-            if bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9]) {
-                Ok(())
-            } else {
-                Err("truncated JPEG: the image data ends before its end marker (an incomplete upload?)".into())
-            }
-        }
-        Format::Png => {
-            let mut pos = 8usize;
-            loop {
-                let Some(head) = bytes.get(pos..pos + 8) else {
-                    return Err("truncated PNG: the file ends before its IEND chunk".into());
-                };
-                let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-                let end = pos.saturating_add(12).saturating_add(len);
-                if end > bytes.len() {
-                    return Err(format!(
-                        "truncated PNG: chunk {} is cut short",
-                        String::from_utf8_lossy(&head[4..8])
-                    ));
-                }
-                if &head[4..8] == b"IEND" {
-                    return Ok(());
-                }
-                pos = end;
-            }
-        }
-        Format::Gif => match super::gif::walk(bytes).map(|w| w.end) {
-            Some(super::gif::End::Trailer | super::gif::End::Eof) => Ok(()),
-            Some(super::gif::End::Corrupt) => Err("corrupt GIF: unknown block".into()),
-            _ => Err("truncated GIF: the file ends inside a frame".into()),
-        },
-        _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod complete_tests {
-    use super::*;
-
-    fn corpus(name: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/tests/fixtures/corpus/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
-
-    #[test]
-    fn whole_corpus_files_are_complete() {
-        for (f, fmt) in [
-            ("photo-storm.jpg", Format::Jpeg),
-            ("photo-bridge-progressive.jpg", Format::Jpeg),
-            ("exif-orientation-6-real.jpg", Format::Jpeg),
-            ("screenshot-gnome.png", Format::Png),
-            ("anim-emote-133-frames.gif", Format::Gif),
-            ("earth.gif", Format::Gif),
-        ] {
-            assert_eq!(check_complete(&corpus(f), fmt), Ok(()), "{f}");
-        }
-    }
-
-    #[test]
-    fn truncations_are_caught() {
-        for (f, fmt) in [
-            ("photo-storm.jpg", Format::Jpeg),
-            ("photo-bridge-progressive.jpg", Format::Jpeg),
-            ("screenshot-gnome.png", Format::Png),
-            ("anim-emote-133-frames.gif", Format::Gif),
-        ] {
-            let b = corpus(f);
-            for cut in [b.len() / 3, b.len() / 2, b.len() - 3] {
-                assert!(check_complete(&b[..cut], fmt).is_err(), "{f} cut at {cut}");
-            }
-        }
     }
 }

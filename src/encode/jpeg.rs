@@ -9,15 +9,22 @@
 
 use jpeg_encoder::{ColorType, Encoder, QuantizationTableType, SamplingFactor};
 
-use super::decode::{Layout, Pixels};
+use super::pixels::{Layout, Pixels};
+use crate::error::EncoderFault;
+use crate::format::OutFormat;
 
 /// Encode `px` at `quality` (1–100). Alpha, which JPEG sources never have, would be ignored.
-pub fn encode(px: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
+pub fn encode(px: &Pixels, quality: u8) -> Result<Vec<u8>, EncoderFault> {
+    let fail = |reason: String| EncoderFault::Failed {
+        format: OutFormat::Jpeg,
+        width: px.width,
+        reason,
+    };
     let too_big = || {
-        format!(
+        fail(format!(
             "{}×{} exceeds JPEG's 65535 px per side",
             px.width, px.height
-        )
+        ))
     };
     let w = u16::try_from(px.width).map_err(|_| too_big())?;
     let h = u16::try_from(px.height).map_err(|_| too_big())?;
@@ -37,6 +44,6 @@ pub fn encode(px: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
     );
     encoder
         .encode(&px.data, w, h, color)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| fail(e.to_string()))?;
     Ok(out)
 }

@@ -1,8 +1,8 @@
 //! Metadata stripping: a source file's bytes in, the same image without privacy-relevant or
 //! useless metadata out. Used when the source file itself is served as a fallback
-//! ([`Origin::SourceBytes`](super::Origin::SourceBytes)): a still JPEG or PNG at its own width,
-//! and an animated GIF's fallback. Also [`removed_note`], which names what a source carried,
-//! for the report.
+//! ([`Origin::SourceBytes`](super::output::Origin::SourceBytes)): a still JPEG or PNG at its
+//! own width, and an animated GIF's fallback. Also [`removed`], which names what a source
+//! carried, for the report. Files are walked through [`crate::container`].
 //!
 //! A source is only served as is when it needed no colour conversion, so an embedded ICC
 //! profile there is sRGB-equivalent and is dropped like the rest: every output is sRGB by
@@ -22,7 +22,9 @@
 //! and the NETSCAPE2.0/ANIMEXTS1.0 loop extension; drops comment extensions and every other
 //! application extension (XMP's `XMP DataXMP`, ICC's `ICCRGBG1`, editors' private data).
 
-use super::jfif::Stop;
+use super::output::Conversion;
+use crate::container::jfif::{self, Stop};
+use crate::container::{exif, gif, png};
 use crate::format::Format;
 
 /// `bytes` without removable metadata, or `None` if the format is not handled or the structure
@@ -36,20 +38,17 @@ pub fn strip_metadata(bytes: &[u8], format: Format) -> Option<Vec<u8>> {
     }
 }
 
-/// `"metadata removed: EXIF (with GPS), XMP, comment"` naming what `bytes` carries that no
-/// output does; `None` when there is nothing (or the format is not walked).
-pub fn removed_note(bytes: &[u8], format: Format) -> Option<String> {
+/// [`Conversion::MetadataRemoved`] naming what `bytes` carries that no output does
+/// (`metadata removed: EXIF (with GPS), XMP, comment`); `None` when there is nothing (or the
+/// format is not walked).
+pub fn removed(bytes: &[u8], format: Format) -> Option<Conversion> {
     let found = match format {
         Format::Jpeg => jpeg_metadata(bytes),
         Format::Png => png_metadata(bytes),
         Format::Gif => gif_metadata(bytes),
         _ => Vec::new(),
     };
-    if found.is_empty() {
-        None
-    } else {
-        Some(format!("metadata removed: {}", found.join(", ")))
-    }
+    (!found.is_empty()).then_some(Conversion::MetadataRemoved(found))
 }
 
 fn push_once(list: &mut Vec<String>, item: &str) {
@@ -60,7 +59,7 @@ fn push_once(list: &mut Vec<String>, item: &str) {
 
 /// The segments before the first SOS, as (marker, body without the length field).
 fn jpeg_segments(bytes: &[u8]) -> Vec<(u8, &[u8])> {
-    super::jfif::segments(bytes)
+    jfif::segments(bytes)
         .map(|(segs, _)| {
             segs.into_iter()
                 .filter(|s| !matches!(s.marker, 0xDA | 0xD9 | 0x01 | 0xD0..=0xD7))
@@ -76,10 +75,11 @@ fn jpeg_metadata(bytes: &[u8]) -> Vec<String> {
         match marker {
             0xE1 if body.starts_with(b"Exif\0") => {
                 let mut what = Vec::new();
-                if exif_has_tag(body, 0x8825) {
+                let tiff = body.get(6..).unwrap_or_default();
+                if exif::has_gps(tiff) {
                     what.push("GPS");
                 }
-                if exif_has_thumbnail(body) {
+                if exif::has_thumbnail(tiff) {
                     what.push("thumbnail");
                 }
                 if what.is_empty() {
@@ -99,74 +99,26 @@ fn jpeg_metadata(bytes: &[u8]) -> Vec<String> {
     found
 }
 
-/// The TIFF structure of an `Exif\0\0` APP1 body, with its byte order.
-fn tiff(body: &[u8]) -> Option<(&[u8], bool)> {
-    let t = body.get(6..)?;
-    match t.get(0..4)? {
-        [0x49, 0x49, 42, 0] => Some((t, true)),
-        [0x4D, 0x4D, 0, 42] => Some((t, false)),
-        _ => None,
-    }
-}
-
-fn read_u16(t: &[u8], p: usize, little: bool) -> Option<u16> {
-    let b = [*t.get(p)?, *t.get(p + 1)?];
-    Some(if little {
-        u16::from_le_bytes(b)
-    } else {
-        u16::from_be_bytes(b)
-    })
-}
-
-fn read_u32(t: &[u8], p: usize, little: bool) -> Option<u32> {
-    let b = [*t.get(p)?, *t.get(p + 1)?, *t.get(p + 2)?, *t.get(p + 3)?];
-    Some(if little {
-        u32::from_le_bytes(b)
-    } else {
-        u32::from_be_bytes(b)
-    })
-}
-
-/// Whether IFD0 of an EXIF APP1 body holds `tag` (0x8825 = GPS IFD pointer).
-fn exif_has_tag(body: &[u8], tag: u16) -> bool {
-    let check = || -> Option<bool> {
-        let (t, little) = tiff(body)?;
-        let ifd = usize::try_from(read_u32(t, 4, little)?).ok()?;
-        let n = usize::from(read_u16(t, ifd, little)?);
-        Some((0..n).any(|i| read_u16(t, ifd + 2 + 12 * i, little) == Some(tag)))
-    };
-    check().unwrap_or(false)
-}
-
-/// Whether an EXIF APP1 body links a second IFD (IFD1, where the thumbnail lives).
-fn exif_has_thumbnail(body: &[u8]) -> bool {
-    let check = || -> Option<bool> {
-        let (t, little) = tiff(body)?;
-        let ifd = usize::try_from(read_u32(t, 4, little)?).ok()?;
-        let n = usize::from(read_u16(t, ifd, little)?);
-        Some(read_u32(t, ifd + 2 + 12 * n, little)? != 0)
-    };
-    check().unwrap_or(false)
-}
-
 fn png_metadata(bytes: &[u8]) -> Vec<String> {
     let mut found = Vec::new();
-    let mut pos = 8usize;
-    while let Some(head) = bytes.get(pos..pos + 8) {
-        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let data = bytes
-            .get(pos + 8..(pos + 8).saturating_add(len))
-            .unwrap_or(&[]);
-        match &head[4..8] {
+    let Some(walk) = png::walk(bytes) else {
+        return found;
+    };
+    // A chunk cut short still names what it is.
+    let cut = match walk.end {
+        png::End::Cut(kind) => Some((kind, &[][..])),
+        _ => None,
+    };
+    let chunks = walk.chunks.iter().map(|c| (c.kind, c.data)).chain(cut);
+    for (kind, data) in chunks {
+        match &kind {
             b"eXIf" => push_once(&mut found, "EXIF"),
             b"iTXt" if data.starts_with(b"XML:com.adobe.xmp\0") => push_once(&mut found, "XMP"),
             b"tEXt" | b"zTXt" | b"iTXt" => push_once(&mut found, "text chunks"),
             b"iCCP" => push_once(&mut found, "ICC profile"),
             b"tIME" => push_once(&mut found, "timestamp"),
-            b"IEND" => break,
             _ => {}
         }
-        pos = pos.saturating_add(12).saturating_add(len);
     }
     found
 }
@@ -193,24 +145,24 @@ enum GifBlock<'a> {
     Keep,
 }
 
-/// Walk a GIF's blocks (see [`super::gif::walk`]), calling `seen` for each and returning, per
+/// Walk a GIF's blocks (see [`gif::walk`]), calling `seen` for each and returning, per
 /// block, its byte range and whether it is kept; `None` unless the file is whole up to its
 /// trailer.
 fn gif_walk<'a>(
     bytes: &'a [u8],
     mut seen: impl FnMut(&GifBlock<'a>),
 ) -> Option<Vec<(std::ops::Range<usize>, bool)>> {
-    let walk = super::gif::walk(bytes)?;
-    if walk.end != super::gif::End::Trailer {
+    let walk = gif::walk(bytes)?;
+    if walk.end != gif::End::Trailer {
         return None;
     }
     let mut blocks = Vec::with_capacity(walk.blocks.len());
     for (block, range) in walk.blocks {
         let kind = match block {
-            super::gif::Block::Extension(0xFE) => GifBlock::Comment,
-            super::gif::Block::Extension(0xFF) => {
-                let id = bytes.get(range.start + 3..range.start + 14)?;
-                if id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0" {
+            gif::Block::Extension(0xFE) => GifBlock::Comment,
+            gif::Block::Extension(0xFF) => {
+                let id = gif::app_id(bytes, range.start)?;
+                if gif::is_loop_id(id) {
                     GifBlock::Keep
                 } else {
                     GifBlock::App(id)
@@ -236,7 +188,7 @@ fn strip_gif(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
-    let (segments, stop) = super::jfif::segments(bytes)?;
+    let (segments, stop) = jfif::segments(bytes)?;
     let mut out = Vec::with_capacity(bytes.len());
     out.extend_from_slice(&[0xFF, 0xD8]);
     for seg in &segments {
@@ -257,34 +209,22 @@ fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
 }
 
 fn strip_png(bytes: &[u8]) -> Option<Vec<u8>> {
-    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
     const KEEP: [&[u8; 4]; 12] = [
         b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"acTL",
         b"fcTL", b"fdAT",
     ];
-    if !bytes.starts_with(SIGNATURE) {
+    let walk = png::walk(bytes)?;
+    if walk.end != png::End::Iend {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(SIGNATURE);
-    let mut pos = SIGNATURE.len();
-    loop {
-        let header = bytes.get(pos..pos + 8)?;
-        let len = usize::try_from(u32::from_be_bytes([
-            header[0], header[1], header[2], header[3],
-        ]))
-        .ok()?;
-        let kind = &header[4..8];
-        let end = pos.checked_add(12)?.checked_add(len)?;
-        let chunk = bytes.get(pos..end)?;
-        if KEEP.iter().any(|k| k.as_slice() == kind) {
-            out.extend_from_slice(chunk);
-        }
-        pos = end;
-        if kind == b"IEND" {
-            return Some(out);
+    out.extend_from_slice(png::SIGNATURE);
+    for c in &walk.chunks {
+        if KEEP.contains(&&c.kind) {
+            out.extend_from_slice(bytes.get(c.range.clone())?);
         }
     }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -326,13 +266,15 @@ mod tests {
         dirty.extend_from_slice(b"\x21\xFF\x0BXMP DataXMP\x04<x/>\x00");
         dirty.extend_from_slice(&gif[head..]);
         assert_eq!(
-            removed_note(&dirty, Format::Gif).as_deref(),
+            removed(&dirty, Format::Gif)
+                .map(|c| c.to_string())
+                .as_deref(),
             Some("metadata removed: comment, XMP")
         );
         let clean = strip_metadata(&dirty, Format::Gif).unwrap();
-        assert_eq!(removed_note(&clean, Format::Gif), None);
-        let before = crate::encode::animated::gif_info(&dirty).unwrap();
-        let after = crate::encode::animated::gif_info(&clean).unwrap();
+        assert_eq!(removed(&clean, Format::Gif), None);
+        let before = gif::info(&dirty).unwrap();
+        let after = gif::info(&clean).unwrap();
         assert_eq!(before, after);
         assert_eq!(after.frames, 4);
     }

@@ -2,7 +2,7 @@
 //!
 //! Uses `fast_image_resize` (Lanczos3, SIMD picked at run time; 10–16× faster than
 //! `image::imageops`). RGBA is resized with alpha premultiplication so transparent edges do not
-//! pick up dark halos. Heights follow [`scaled_height`](super::scaled_height).
+//! pick up dark halos. Heights follow [`scaled_height`].
 
 use std::borrow::Cow;
 
@@ -10,8 +10,8 @@ use fast_image_resize::{
     images::Image, images::ImageRef, FilterType, PixelType, ResizeAlg, ResizeOptions,
 };
 
-use super::decode::{Layout, Pixels};
-use super::{scaled_height, EncodeError, OutFormat};
+use super::pixels::{scaled_height, Layout, Pixels};
+use crate::error::EncoderFault;
 
 /// A reusable resizer: keeps its scratch buffers between the widths of one source.
 pub struct Resizer {
@@ -37,16 +37,12 @@ impl Resizer {
         &mut self,
         src: &'a Pixels,
         width: u32,
-    ) -> Result<Cow<'a, Pixels>, EncodeError> {
+    ) -> Result<Cow<'a, Pixels>, EncoderFault> {
         if width == src.width {
             return Ok(Cow::Borrowed(src));
         }
         let height = scaled_height(src.width, src.height, width);
-        let fail = |reason: String| EncodeError::Encode {
-            format: OutFormat::Webp,
-            width,
-            reason: format!("resize failed: {reason}"),
-        };
+        let fail = |reason: String| EncoderFault::Resize { width, reason };
         let pixel_type = match src.layout {
             Layout::Luma => PixelType::U8,
             Layout::Rgb => PixelType::U8x3,

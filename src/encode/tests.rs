@@ -1,6 +1,12 @@
 //! Tests of the encode room against real corpus files (`tests/fixtures/corpus`).
 
 use super::*;
+use crate::container::{exif, gif, riff};
+use crate::error::{EncoderFault, ImageFault, InputFault};
+use crate::format::{Format, OutFormat};
+use crate::pipeline::execute::encode_bytes;
+use crate::plan::plan_widths;
+use pixels::scaled_height;
 
 fn corpus(name: &str) -> Vec<u8> {
     let path = format!(
@@ -10,8 +16,8 @@ fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-fn enc(name: &str, widths: &[u32]) -> Encoded {
-    encode_source(
+fn enc(name: &str, widths: &[u32]) -> Chosen {
+    encode_bytes(
         &corpus(name),
         widths,
         &EncodeSettings::default(),
@@ -51,7 +57,7 @@ fn decode_output(o: &Output) -> image::RgbaImage {
 }
 
 /// Every output decodes, is no wider than the source and keeps its aspect ratio within 1 px.
-fn check_outputs(name: &str, e: &Encoded) {
+fn check_outputs(name: &str, e: &Chosen) {
     assert!(!e.outputs.is_empty(), "{name}: no outputs");
     for o in &e.outputs {
         decode_output(o);
@@ -98,9 +104,9 @@ fn scaled_height_rounds_and_is_at_least_one() {
 
 #[test]
 fn fallback_family_follows_the_source() {
-    assert_eq!(fallback_format(Format::Jpeg), OutFormat::Jpeg);
-    assert_eq!(fallback_format(Format::Png), OutFormat::Png);
-    assert_eq!(fallback_format(Format::Gif), OutFormat::Png);
+    assert_eq!(OutFormat::fallback_for(Format::Jpeg), OutFormat::Jpeg);
+    assert_eq!(OutFormat::fallback_for(Format::Png), OutFormat::Png);
+    assert_eq!(OutFormat::fallback_for(Format::Gif), OutFormat::Png);
     assert_eq!(OutFormat::Jpeg.extension(), "jpg");
     assert_eq!(OutFormat::Webp.mime(), "image/webp");
 }
@@ -178,38 +184,61 @@ fn classifier_separates_graphics_from_photos() {
 
 #[test]
 fn gif_frames_are_counted_without_decoding() {
-    assert_eq!(
-        decode::gif_frame_count(&corpus("anim-banner-88x31.gif")),
-        Some(4)
-    );
-    assert_eq!(
-        decode::gif_frame_count(&corpus("anim-emote-133-frames.gif")),
-        Some(133)
-    );
-    assert_eq!(decode::gif_frame_count(&corpus("earth.gif")), Some(1));
-    assert_eq!(decode::gif_frame_count(b"GIF89a"), None);
-    assert_eq!(decode::gif_frame_count(b"\x89PNG"), None);
+    let frames = |b: &[u8]| gif::info(b).map(|i| i.frames);
+    assert_eq!(frames(&corpus("anim-banner-88x31.gif")), Some(4));
+    assert_eq!(frames(&corpus("anim-emote-133-frames.gif")), Some(133));
+    assert_eq!(frames(&corpus("earth.gif")), Some(1));
+    assert_eq!(frames(b"GIF89a"), None);
+    assert_eq!(frames(b"\x89PNG"), None);
 }
 
 #[test]
 fn animated_gif_is_refused_with_its_frame_count() {
-    let err = encode_source(
-        &corpus("anim-banner-88x31.gif"),
-        &[480],
-        &EncodeSettings::default(),
-        &DecodeLimits::default(),
-    )
-    .unwrap_err();
-    assert!(matches!(err, EncodeError::Animated { frames: 4 }), "{err}");
+    // Asked for a still encode, an animation says how many frames it has.
+    let still = |name: &str| {
+        let req = Request {
+            shape: Shape::Still,
+            webp: WebpMode::Lossy,
+            ops: vec![],
+            offer_source: false,
+        };
+        run(
+            &corpus(name),
+            &req,
+            &EncodeSettings::default(),
+            &DecodeLimits::default(),
+        )
+        .unwrap_err()
+    };
+    let err = still("anim-banner-88x31.gif");
+    let want = ImageFault::Input(InputFault::UnexpectedAnimation { frames: 4 });
+    assert_eq!(err, want, "{err}");
     // A liar: animated GIF named .png is still recognised.
-    let err = encode_source(
-        &corpus("liar-animated-gif-content.png"),
-        &[480],
-        &EncodeSettings::default(),
-        &DecodeLimits::default(),
-    )
-    .unwrap_err();
-    assert!(matches!(err, EncodeError::Animated { frames: 36 }), "{err}");
+    let err = still("liar-animated-gif-content.png");
+    let want = ImageFault::Input(InputFault::UnexpectedAnimation { frames: 36 });
+    assert_eq!(err, want, "{err}");
+}
+
+/// Re-make exactly one output, as a repair does.
+fn one(bytes: &[u8], o: &Output, lossless: bool, s: &EncodeSettings) -> Result<Output, ImageFault> {
+    let req = Request {
+        shape: Shape::Still,
+        webp: if lossless {
+            WebpMode::Lossless
+        } else {
+            WebpMode::Lossy
+        },
+        ops: vec![Op {
+            width: o.width,
+            height: o.height,
+            format: o.format,
+            origin: o.origin,
+        }],
+        offer_source: false,
+    };
+    let mut e = run(bytes, &req, s, &DecodeLimits::default())?;
+    assert_eq!(e.outputs.len(), 1);
+    Ok(e.outputs.remove(0))
 }
 
 #[test]
@@ -348,17 +377,14 @@ fn exif_orientation_reader_accepts_long_types_and_rejects_junk() {
     let le = [
         0x49, 0x49, 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0,
     ];
-    assert_eq!(decode::exif_orientation(&le), Some(6));
+    assert_eq!(exif::orientation(&le), Some(6));
     // Big-endian, SLONG (type 9) as some writers emit: value in all four bytes.
     let be = [
         0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 9, 0, 0, 0, 1, 0, 0, 0, 8,
     ];
-    assert_eq!(decode::exif_orientation(&be), Some(8));
-    assert_eq!(
-        decode::exif_orientation(b"Exif\0\0II*\0\xff\xff\xff\xff"),
-        None
-    );
-    assert_eq!(decode::exif_orientation(b""), None);
+    assert_eq!(exif::orientation(&be), Some(8));
+    assert_eq!(exif::orientation(b"Exif\0\0II*\0\xff\xff\xff\xff"), None);
+    assert_eq!(exif::orientation(b""), None);
 }
 
 /// True if `bytes` (any of our output formats) carries EXIF/XMP/text metadata.
@@ -429,7 +455,7 @@ fn size_guard_drops_webp_that_does_not_beat_the_fallback() {
         lossless: LosslessMode::Always,
         ..EncodeSettings::default()
     };
-    let e = encode_source(
+    let e = encode_bytes(
         &corpus("rocket.jpg"),
         &[160],
         &settings,
@@ -489,7 +515,7 @@ fn source_bytes_replace_a_bigger_reencode_only_when_upright() {
     };
     let l = DecodeLimits::default();
     let source = corpus("gray-objects.jpg");
-    let e = encode_source(&source, &[128, 480], &settings, &l).unwrap();
+    let e = encode_bytes(&source, &[128, 480], &settings, &l).unwrap();
     let top = e
         .outputs
         .iter()
@@ -497,11 +523,8 @@ fn source_bytes_replace_a_bigger_reencode_only_when_upright() {
         .unwrap();
     assert_eq!(top.origin, Origin::SourceBytes);
     assert!(top.bytes.len() <= source.len());
-    // encode_one repairs it identically.
-    assert_eq!(
-        &encode_one(&source, 256, OutFormat::Jpeg, &settings, &l).unwrap(),
-        top
-    );
+    // A repair re-makes it identically.
+    assert_eq!(&one(&source, top, e.lossless, &settings).unwrap(), top);
     // Smaller widths are always encoded.
     assert!(e
         .outputs
@@ -510,13 +533,13 @@ fn source_bytes_replace_a_bigger_reencode_only_when_upright() {
         .all(|o| o.origin == Origin::Encoded));
 
     // Orientation 3 must be applied, so the source can never be served as is.
-    let e = encode_source(&corpus("rocket-exif3-retagged.jpg"), &[480], &settings, &l).unwrap();
+    let e = encode_bytes(&corpus("rocket-exif3-retagged.jpg"), &[480], &settings, &l).unwrap();
     assert_eq!(e.orientation, 3);
     assert!(e.outputs.iter().all(|o| o.origin == Origin::Encoded));
 }
 
 #[test]
-fn outputs_are_deterministic_and_encode_one_repairs_them() {
+fn outputs_are_deterministic_and_a_repair_remakes_them() {
     for (name, widths) in [
         ("palette-diagram.png", &[300, 910][..]),
         ("rocket.jpg", &[160, 640][..]),
@@ -526,34 +549,28 @@ fn outputs_are_deterministic_and_encode_one_repairs_them() {
         assert_eq!(a, b, "{name}: two runs differ");
         let bytes = corpus(name);
         for o in &a.outputs {
-            let format = if o.origin == Origin::SourceBytes {
-                fallback_format(crate::format::sniff(&bytes).unwrap())
-            } else {
-                o.format
-            };
-            let one = encode_one(
-                &bytes,
-                o.width,
-                format,
-                &EncodeSettings::default(),
-                &DecodeLimits::default(),
-            )
-            .unwrap();
-            assert_eq!(&one, o, "{name}: encode_one {:?} {}", o.format, o.width);
+            let again = one(&bytes, o, a.lossless, &EncodeSettings::default()).unwrap();
+            assert_eq!(&again, o, "{name}: repair of {:?} {}", o.format, o.width);
         }
     }
 }
 
 #[test]
-fn encode_one_refuses_upscaling_and_foreign_fallbacks() {
+fn a_request_to_upscale_or_for_a_foreign_fallback_is_refused() {
     let bytes = corpus("icon-16-go-home.png");
     let s = EncodeSettings::default();
-    let l = DecodeLimits::default();
+    let out = |width, format| Output {
+        width,
+        height: width,
+        format,
+        bytes: vec![],
+        origin: Origin::Encoded,
+    };
     assert!(matches!(
-        encode_one(&bytes, 32, OutFormat::Webp, &s, &l),
-        Err(EncodeError::Encode { .. })
+        one(&bytes, &out(32, OutFormat::Webp), false, &s),
+        Err(ImageFault::Encoder(EncoderFault::Failed { .. }))
     ));
-    assert!(encode_one(&bytes, 16, OutFormat::Jpeg, &s, &l).is_err());
+    assert!(one(&bytes, &out(16, OutFormat::Jpeg), false, &s).is_err());
 }
 
 #[test]
@@ -562,7 +579,7 @@ fn pixel_limit_is_checked_before_decoding() {
         max_pixels: 1000,
         ..DecodeLimits::default()
     };
-    let err = encode_source(
+    let err = encode_bytes(
         &corpus("rocket.jpg"),
         &[480],
         &EncodeSettings::default(),
@@ -570,13 +587,13 @@ fn pixel_limit_is_checked_before_decoding() {
     )
     .unwrap_err();
     match err {
-        EncodeError::TooLarge {
+        ImageFault::Input(InputFault::DecodeTooLarge {
             width,
             height,
             max_pixels,
             ..
-        } => assert_eq!((width, height, max_pixels), (640, 427, 1000)),
-        other => panic!("expected TooLarge, got {other}"),
+        }) => assert_eq!((width, height, max_pixels), (640, 427, 1000)),
+        other => panic!("expected DecodeTooLarge, got {other}"),
     }
 }
 
@@ -585,26 +602,30 @@ fn bad_bytes_are_errors_not_panics() {
     let s = EncodeSettings::default();
     let l = DecodeLimits::default();
     assert!(matches!(
-        encode_source(b"", &[480], &s, &l),
-        Err(EncodeError::Unsupported { .. })
+        encode_bytes(b"", &[480], &s, &l),
+        Err(ImageFault::Input(InputFault::UnknownBytes))
     ));
-    assert!(encode_source(b"hello, I am text", &[480], &s, &l).is_err());
-    assert!(encode_source(b"\x89PNG\r\n\x1a\ngarbage", &[480], &s, &l).is_err());
-    assert!(encode_source(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], &[480], &s, &l).is_err());
-    assert!(encode_source(b"GIF89a\x01\x00", &[480], &s, &l).is_err());
+    assert!(matches!(
+        decode::decode(b"", &l),
+        Err(InputFault::NotDecodable { .. })
+    ));
+    assert!(encode_bytes(b"hello, I am text", &[480], &s, &l).is_err());
+    assert!(encode_bytes(b"\x89PNG\r\n\x1a\ngarbage", &[480], &s, &l).is_err());
+    assert!(encode_bytes(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], &[480], &s, &l).is_err());
+    assert!(encode_bytes(b"GIF89a\x01\x00", &[480], &s, &l).is_err());
     let png = corpus("scan-text.png");
-    assert!(encode_source(&png[..png.len() / 2], &[64], &s, &l).is_err());
+    assert!(encode_bytes(&png[..png.len() / 2], &[64], &s, &l).is_err());
     // A truncated JPEG may decode partially (zune fills the rest): only "no panic" is required.
     let jpeg = corpus("rocket.jpg");
-    let _ = encode_source(&jpeg[..jpeg.len() / 2], &[64], &s, &l);
-    let _ = encode_source(&jpeg[..300], &[64], &s, &l);
+    let _ = encode_bytes(&jpeg[..jpeg.len() / 2], &[64], &s, &l);
+    let _ = encode_bytes(&jpeg[..300], &[64], &s, &l);
     let gif = corpus("earth.gif");
-    let _ = encode_source(&gif[..gif.len() / 2], &[64], &s, &l);
+    let _ = encode_bytes(&gif[..gif.len() / 2], &[64], &s, &l);
 }
 
 /// (loop count, per-frame durations in ms) of an animated WebP.
 fn webp_animation(bytes: &[u8]) -> (u16, Vec<u32>) {
-    animated::webp_timing(bytes).expect("an animated WebP with an ANIM chunk")
+    riff::webp_timing(bytes).expect("an animated WebP with an ANIM chunk")
 }
 
 #[test]
@@ -615,9 +636,9 @@ fn animated_gif_becomes_animated_webp_with_same_timing() {
         ("anim-paper-plane.gif", 56, &[175, 480][..]),
     ] {
         let bytes = corpus(name);
-        let info = animated::gif_info(&bytes).unwrap();
+        let info = gif::info(&bytes).unwrap();
         assert_eq!(info.frames, frames, "{name}");
-        let e = encode_animated(
+        let e = encode_bytes(
             &bytes,
             widths,
             &EncodeSettings::default(),
@@ -634,7 +655,7 @@ fn animated_gif_becomes_animated_webp_with_same_timing() {
             Some(gif.bytes.clone()),
             metadata::strip_metadata(&bytes, crate::format::Format::Gif)
         );
-        assert_eq!(animated::gif_info(&gif.bytes), Some(info.clone()));
+        assert_eq!(gif::info(&gif.bytes), Some(info.clone()));
         let webps: Vec<_> = e
             .outputs
             .iter()
@@ -669,8 +690,8 @@ fn animated_gif_becomes_animated_webp_with_same_timing() {
 }
 
 #[test]
-fn still_gif_through_encode_animated_is_a_still_encode() {
-    let e = encode_animated(
+fn a_still_gif_gets_a_still_encode() {
+    let e = encode_bytes(
         &corpus("earthrise.gif"),
         &[160],
         &EncodeSettings::default(),

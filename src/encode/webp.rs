@@ -1,22 +1,38 @@
-//! WebP: 8-bit pixels in, a still WebP file out (lossy for photos, lossless for graphics).
+//! WebP: 8-bit pixels in, a still WebP file out, lossy or lossless.
 //!
 //! Always `encode_advanced`: the `webp` crate's `encode()`/`encode_lossless()` unwrap encoder
 //! errors and would panic on e.g. a 16384 px side. No metadata is written.
 
 use std::borrow::Cow;
 
-use super::decode::{Layout, Pixels};
-use super::EncodeSettings;
+use super::pixels::{Layout, Pixels};
+use super::settings::EncodeSettings;
+use crate::error::EncoderFault;
+use crate::format::OutFormat;
 
 /// Largest side WebP can store.
 pub const MAX_SIDE: u32 = 16383;
 
+/// True when a `width`×`height` image fits in WebP.
+pub fn fits(width: u32, height: u32) -> bool {
+    width <= MAX_SIDE && height <= MAX_SIDE
+}
+
 /// Encode `px` as WebP. Lossless uses quality 75 (libwebp's effort knob in lossless mode) and
 /// the configured method; lossy uses the configured quality and method. Gray input is expanded
 /// to RGB because libwebp takes only RGB(A).
-pub fn encode(px: &Pixels, lossless: bool, settings: &EncodeSettings) -> Result<Vec<u8>, String> {
-    let mut config =
-        webp::WebPConfig::new().map_err(|()| "libwebp rejected its default config".to_string())?;
+pub fn encode(
+    px: &Pixels,
+    lossless: bool,
+    settings: &EncodeSettings,
+) -> Result<Vec<u8>, EncoderFault> {
+    let fail = |reason: String| EncoderFault::Failed {
+        format: OutFormat::Webp,
+        width: px.width,
+        reason,
+    };
+    let mut config = webp::WebPConfig::new()
+        .map_err(|()| fail("libwebp rejected its default config".to_string()))?;
     config.method = settings.webp_method.clamp(0, 6);
     if lossless {
         config.lossless = 1;
@@ -35,6 +51,6 @@ pub fn encode(px: &Pixels, lossless: bool, settings: &EncodeSettings) -> Result<
     };
     let mem = encoder
         .encode_advanced(&config)
-        .map_err(|e| format!("libwebp error {e:?}"))?;
+        .map_err(|e| fail(format!("libwebp error {e:?}")))?;
     Ok(mem.to_vec())
 }

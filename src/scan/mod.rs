@@ -82,6 +82,8 @@ pub mod site;
 
 use std::path::{Path, PathBuf};
 
+use crate::error::{PostError, PostFault};
+
 /// One Markdown file as read from disk, with the references its author wrote.
 #[derive(Clone, Debug)]
 pub struct Post {
@@ -93,15 +95,6 @@ pub struct Post {
     pub original: String,
     /// The references in `original`.
     pub refs: Vec<ImageRef>,
-}
-
-/// A post that could not be read.
-#[derive(Clone, Debug)]
-pub struct PostError {
-    /// Site-relative path.
-    pub path: String,
-    /// Why.
-    pub reason: String,
 }
 
 /// Read and scan every Markdown file of the site.
@@ -116,21 +109,21 @@ pub fn read_posts(
     for rel in site::markdown_files(root, jekyll, variant_dir, extra_skip) {
         match read_post(root, &rel) {
             Ok(p) => posts.push(p),
-            Err(reason) => errors.push(PostError { path: rel, reason }),
+            Err(e) => errors.push(e),
         }
     }
     (posts, errors)
 }
 
 /// Read and scan one post.
-pub fn read_post(root: &Path, rel: &str) -> Result<Post, String> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| e.to_string())?;
-    let current = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not valid UTF-8 (byte {}); left as it is",
-            e.utf8_error().valid_up_to()
-        )
-    })?;
+pub fn read_post(root: &Path, rel: &str) -> Result<Post, PostError> {
+    let fail = |fault| PostError {
+        path: rel.to_string(),
+        fault,
+    };
+    let bytes = std::fs::read(root.join(rel)).map_err(|e| fail(PostFault::Io(e.into())))?;
+    let current = String::from_utf8(bytes)
+        .map_err(|e| fail(PostFault::NotUtf8(e.utf8_error().valid_up_to())))?;
     Ok(scan_text(rel, current))
 }
 

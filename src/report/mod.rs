@@ -1,14 +1,47 @@
-//! Report: what a run did, per image and per post, as data; rendered as a human summary or as
-//! JSON for CI. Nothing here decides anything; the pipeline fills it in.
+//! Report: what a run did, per image and per post, as typed data; and its renderings.
+//!
+//! The pipeline fills these values in and decides nothing here. `--json` serialises them
+//! (errors, warnings and notes as the sentences they display as); [`human`] renders the
+//! summaries a person reads, [`lines`] the one line per change `watch` prints and [`progress`]
+//! the bar on a terminal. The binary only picks a rendering and prints it.
+
+pub mod human;
+pub mod lines;
+pub mod progress;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Display;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
-use crate::encode::OutFormat;
-use crate::format::Format;
+use crate::cache::ManifestProblem;
+use crate::container::Truncation;
+use crate::encode::Conversion;
+use crate::error::Error;
+use crate::format::{Format, OutFormat};
+use crate::plan::Refusal;
 use crate::resolve::Status;
 use crate::scan::RefKind;
+
+pub use crate::units::human_bytes;
+
+/// Serialise a value as the sentence it displays as.
+fn as_text<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+/// Serialise a list of values as the sentences they display as.
+fn all_as_text<T: Display, S: Serializer>(v: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|x| x.to_string()))
+}
+
+/// Serialise an optional value as its sentence, or null.
+fn opt_as_text<T: Display, S: Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(x) => s.collect_str(x),
+        None => s.serialize_none(),
+    }
+}
 
 /// One reference, as `postpix scan` reports it.
 #[derive(Clone, Debug, Serialize)]
@@ -32,15 +65,18 @@ pub struct RefReport {
 }
 
 /// One post in `postpix scan`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct PostScanReport {
     /// Site-relative path.
     pub path: String,
     /// Its references.
     pub refs: Vec<RefReport>,
     /// Why it could not be read, if it couldn't.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_as_text"
+    )]
+    pub error: Option<crate::error::PostFault>,
 }
 
 /// One source image in `postpix scan`.
@@ -61,8 +97,11 @@ pub struct ImageScanReport {
     /// `post:line` of every reference to it.
     pub referenced_by: Vec<String>,
     /// Why its header could not be read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "opt_as_text"
+    )]
+    pub error: Option<crate::error::ImageFault>,
 }
 
 /// Counts of `postpix scan`.
@@ -94,8 +133,25 @@ pub struct ScanSummary {
     pub extension_mismatches: usize,
 }
 
+impl ScanSummary {
+    /// Count one reference of status `status`.
+    pub fn count(&mut self, status: Status) {
+        self.refs += 1;
+        let slot = match status {
+            Status::Ok => &mut self.ok,
+            Status::Missing => &mut self.missing,
+            Status::Outside => &mut self.outside,
+            Status::External => &mut self.external,
+            Status::NotImage => &mut self.not_image,
+            Status::Unsupported => &mut self.unsupported,
+            Status::Unresolved => &mut self.unresolved,
+        };
+        *slot += 1;
+    }
+}
+
 /// The whole `postpix scan` answer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct ScanReport {
     /// Per post.
     pub posts: Vec<PostScanReport>,
@@ -147,6 +203,17 @@ pub struct DroppedReport {
     pub reason: String,
 }
 
+/// A remark about one image that does not stop it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImageWarning {
+    /// The file's extension names another format than its bytes.
+    #[error("the extension says otherwise, but the bytes are {}", .0.name().to_uppercase())]
+    ExtensionMismatch(Format),
+    /// The file is cut short and was encoded anyway (`--lenient`).
+    #[error("{0}; encoded anyway (--lenient)")]
+    Truncated(Truncation),
+}
+
 /// One source image in a build.
 #[derive(Clone, Debug, Serialize)]
 pub struct ImageReport {
@@ -158,10 +225,15 @@ pub struct ImageReport {
     /// Outcome.
     pub status: ImageStatus,
     /// Why it failed or was skipped.
-    pub error: Option<String>,
+    #[serde(serialize_with = "opt_as_text")]
+    pub error: Option<Refusal>,
+    /// Whose fault a failure is: `input` (the file), `encoder` or `environment`; `skipped`
+    /// for a source left alone on purpose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<&'static str>,
     /// Non-fatal remarks (lying extension, …).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "all_as_text")]
+    pub warnings: Vec<ImageWarning>,
     /// WebP was lossless.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lossless: Option<bool>,
@@ -173,7 +245,7 @@ pub struct ImageReport {
     /// (`"Adobe RGB (1998) → sRGB"`, `"YCCK (CMYK) → sRGB"`), EXIF orientation applied, frames
     /// (`"56 frames → animated WebP"`), metadata removed (`"metadata removed: EXIF (with GPS)"`).
     #[serde(default)]
-    pub conversions: Vec<String>,
+    pub conversions: Vec<Conversion>,
     /// Source size.
     pub bytes_before: u64,
     /// What a WebP-capable desktop reader downloads instead (see [`BuildSummary`]).
@@ -188,6 +260,7 @@ impl ImageReport {
             same_as: vec![],
             status,
             error: None,
+            error_kind: None,
             warnings: vec![],
             lossless: None,
             variants: vec![],
@@ -197,17 +270,90 @@ impl ImageReport {
             bytes_after: bytes,
         }
     }
+
+    /// Mark it failed or skipped, for `why`.
+    pub fn refuse(&mut self, why: Refusal) {
+        let (status, kind) = match &why {
+            Refusal::Failed(f) => (ImageStatus::Failed, f.kind()),
+            Refusal::Skipped(_) => (ImageStatus::Skipped, "skipped"),
+        };
+        self.status = status;
+        self.error_kind = Some(kind);
+        self.error = Some(why);
+    }
+
+    /// Whether this report stands for the source at `rel` (its own path or an identical copy).
+    pub fn is_for(&self, rel: &str) -> bool {
+        self.source == rel || self.same_as.iter().any(|s| s == rel)
+    }
+}
+
+/// Why a reference is left as it is, or what `check` found stale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NoteKind {
+    /// The reference does not resolve to an image postpix encodes.
+    Unresolved {
+        /// How it resolved.
+        status: Status,
+        /// The URL as written.
+        url: String,
+    },
+    /// Its image failed, was skipped, or has no variants yet.
+    Image {
+        /// The source, site-relative.
+        source: String,
+        /// Why, in the report's words.
+        why: String,
+    },
+    /// Its kramdown IAL cannot be carried over.
+    Ial,
+    /// The image has no variant to offer.
+    NoVariants,
+    /// `check`: this reference is not rewritten, or its markup is stale.
+    StaleRef,
+    /// `check`: the post holds markup a build would change.
+    StalePost,
+    /// `check`: the image's variants are missing or altered.
+    VariantsMissing,
+    /// `check`: the image was never built with these settings.
+    NotBuilt,
+}
+
+impl Display for NoteKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NoteKind::Unresolved { status, url } => {
+                write!(f, "{} {url}: {}", status.name(), status.hint())
+            }
+            NoteKind::Image { source, why } => write!(f, "{source}: {why}"),
+            NoteKind::Ial => {
+                f.write_str("its kramdown IAL names an attribute list postpix can't carry over")
+            }
+            NoteKind::NoVariants => f.write_str("no variants to offer"),
+            NoteKind::StaleRef => {
+                f.write_str("not rewritten, or its markup is stale; run `postpix build`")
+            }
+            NoteKind::StalePost => {
+                f.write_str("holds postpix markup that a build would change; run `postpix build`")
+            }
+            NoteKind::VariantsMissing => {
+                f.write_str("variants missing or altered; run `postpix build`")
+            }
+            NoteKind::NotBuilt => f.write_str("not built yet; run `postpix build`"),
+        }
+    }
 }
 
 /// A reference left as it is, or a problem found by `check`.
 #[derive(Clone, Debug, Serialize)]
 pub struct Note {
-    /// Post, site-relative.
+    /// Post (or, for an image problem, the image), site-relative.
     pub post: String,
-    /// 1-based line.
+    /// 1-based line; 0 when the note is about a whole file.
     pub line: usize,
     /// What and why.
-    pub message: String,
+    #[serde(rename = "message", serialize_with = "as_text")]
+    pub kind: NoteKind,
 }
 
 /// One post in a build.
@@ -254,8 +400,27 @@ pub struct BuildSummary {
     pub errors: usize,
 }
 
+/// A remark about the run that does not fail it.
+#[derive(Debug, thiserror::Error)]
+pub enum Warning {
+    /// The manifest could not be used; it is rebuilt.
+    #[error(transparent)]
+    Manifest(#[from] ManifestProblem),
+    /// Temp files of an interrupted run were removed.
+    #[error("{}removed {count} stale temp file(s) of an interrupted run", .folder.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
+    StaleTemps {
+        /// The variant folder they were in, when there is one to name.
+        folder: Option<String>,
+        /// How many.
+        count: usize,
+    },
+    /// A variant nothing needs any more could not be deleted.
+    #[error(transparent)]
+    Prune(Error),
+}
+
 /// The whole answer of `build`, `check` or a dry run.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize)]
 pub struct BuildReport {
     /// Per source image.
     pub images: Vec<ImageReport>,
@@ -263,12 +428,14 @@ pub struct BuildReport {
     pub posts: Vec<PostReport>,
     /// References left as they are, with the reason.
     pub left: Vec<Note>,
-    /// Problems (`check`), or errors that concern no single image.
+    /// Problems (`check`).
     pub problems: Vec<Note>,
     /// Errors that concern no single image (unreadable posts, writes that failed, …).
-    pub errors: Vec<String>,
+    #[serde(serialize_with = "all_as_text")]
+    pub errors: Vec<Error>,
     /// Warnings (a corrupt cache rebuilt, stale temp files removed, …).
-    pub warnings: Vec<String>,
+    #[serde(serialize_with = "all_as_text")]
+    pub warnings: Vec<Warning>,
     /// Unified diff of the posts (dry run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
@@ -289,28 +456,26 @@ impl BuildReport {
     pub fn failed(&self) -> bool {
         self.summary.failed > 0 || !self.errors.is_empty()
     }
-}
 
-/// Human-readable byte count.
-pub fn human_bytes(n: u64) -> String {
-    let n = n as f64;
-    if n >= 1024.0 * 1024.0 {
-        format!("{:.1} MB", n / 1024.0 / 1024.0)
-    } else if n >= 1024.0 {
-        format!("{:.1} KB", n / 1024.0)
-    } else {
-        format!("{n} B")
+    /// The report of the image at `rel` (its own or one it shares bytes with).
+    pub fn image(&self, rel: &str) -> Option<&ImageReport> {
+        self.images.iter().find(|i| i.is_for(rel))
+    }
+
+    /// `check` found something stale, or something failed: the exit code is then 1.
+    pub fn stale(&self) -> bool {
+        !self.problems.is_empty() || self.failed()
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_read_naturally() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(2048), "2.0 KB");
-        assert_eq!(human_bytes(3 * 1024 * 1024), "3.0 MB");
-    }
+/// What `postpix restore` did.
+#[derive(Debug, Default, Serialize)]
+pub struct RestoreReport {
+    /// Posts given back their original text (or that would be, in a dry run).
+    pub restored: Vec<String>,
+    /// Posts that could not be read or written.
+    #[serde(serialize_with = "all_as_text")]
+    pub errors: Vec<Error>,
+    /// Nothing was written.
+    pub dry_run: bool,
 }

@@ -1,8 +1,8 @@
 //! GIF structure: the blocks of a GIF file, walked without decoding any LZW data.
 //!
-//! In: bytes. Out: each block's kind and byte range, and how the walk ended. Frame counting and
-//! delays (`animated`), metadata stripping (`metadata`) and the truncation check (`decode`) all
-//! read the file through this one walker.
+//! In: bytes. Out: each block's kind and byte range, and how the walk ended ([`walk`]); the
+//! frames, delays and loop count ([`info`]); whether the file is whole ([`check_complete`]).
+//! The probe, the metadata stripper and the animated encoder all read GIFs through this walker.
 
 use std::ops::Range;
 
@@ -97,6 +97,91 @@ pub fn walk(bytes: &[u8]) -> Option<Walk> {
         }
     };
     Some(Walk { blocks, end })
+}
+
+/// What a cheap walk over a GIF's blocks tells (no LZW decoding).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GifInfo {
+    /// Number of frames (image descriptors).
+    pub frames: usize,
+    /// Per-frame delay in centiseconds from the Graphic Control Extension (0 when absent).
+    pub delays_cs: Vec<u16>,
+    /// NETSCAPE2.0 loop count (0 = forever); `None` when the extension is absent (plays once).
+    pub loop_count: Option<u16>,
+}
+
+/// Frames, delays and loop count from a GIF's block structure. A truncated file reports what
+/// was seen so far; `None` if the bytes are not a GIF.
+pub fn info(bytes: &[u8]) -> Option<GifInfo> {
+    let walk = walk(bytes)?;
+    let mut info = GifInfo {
+        frames: 0,
+        delays_cs: Vec::new(),
+        loop_count: None,
+    };
+    let mut pending_delay = 0u16;
+    for (block, range) in &walk.blocks {
+        let body = range.start + 2;
+        match block {
+            Block::Extension(0xF9) if bytes.get(body) == Some(&4) => {
+                if let (Some(&lo), Some(&hi)) = (bytes.get(body + 2), bytes.get(body + 3)) {
+                    pending_delay = u16::from_le_bytes([lo, hi]);
+                }
+            }
+            Block::Extension(0xFF) => {
+                if let Some(n) = loop_count(bytes, range.start) {
+                    info.loop_count = Some(n);
+                }
+            }
+            Block::Image => {
+                info.frames += 1;
+                info.delays_cs.push(pending_delay);
+                pending_delay = 0;
+            }
+            _ => {}
+        }
+    }
+    Some(info)
+}
+
+/// The loop count of the application extension starting at `start`, when it is a well-formed
+/// NETSCAPE2.0 / ANIMEXTS1.0 loop extension.
+fn loop_count(bytes: &[u8], start: usize) -> Option<u16> {
+    let body = start + 2;
+    if bytes.get(body) != Some(&11) || !is_loop_id(app_id(bytes, start)?) {
+        return None;
+    }
+    match bytes.get(body + 12..body + 16)? {
+        &[3, 1, lo, hi] => Some(u16::from_le_bytes([lo, hi])),
+        _ => None,
+    }
+}
+
+/// True for the identifiers of the loop-count application extension.
+pub fn is_loop_id(id: &[u8]) -> bool {
+    id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0"
+}
+
+/// The 11-byte identifier of the application extension starting at `start`.
+pub fn app_id(bytes: &[u8], start: usize) -> Option<&[u8]> {
+    bytes.get(start + 3..start + 14)
+}
+
+/// Width and height of the logical screen, from the header alone.
+pub fn screen_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let w = u16::from_le_bytes(bytes.get(6..8)?.try_into().ok()?);
+    let h = u16::from_le_bytes(bytes.get(8..10)?.try_into().ok()?);
+    Some((w.into(), h.into()))
+}
+
+/// Is the GIF whole? Its block structure must not end inside a block (a missing trailer is
+/// common and harmless).
+pub fn check_complete(bytes: &[u8]) -> Result<(), super::Truncation> {
+    match walk(bytes).map(|w| w.end) {
+        Some(End::Trailer | End::Eof) => Ok(()),
+        Some(End::Corrupt) => Err(super::Truncation::GifCorrupt),
+        _ => Err(super::Truncation::GifCut),
+    }
 }
 
 /// The position after a chain of data sub-blocks starting at `p`, or `None` if it is cut off.

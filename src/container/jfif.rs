@@ -1,8 +1,9 @@
 //! JPEG structure: the marker segments of a JPEG up to its image data, read without decoding.
 //!
-//! In: bytes. Out: each segment's marker, byte range and body, and where the walk stopped.
-//! The colour-model probe (`colour`), the metadata report and the metadata stripper
-//! (`metadata`) all read JPEG headers through this one walker.
+//! In: bytes. Out: each segment's marker, byte range and body, and where the walk stopped
+//! ([`segments`]); the colour model the headers announce ([`colour_model`]); whether the
+//! entropy-coded data reaches its end marker ([`check_complete`]). The decoder, the metadata
+//! report and the metadata stripper all read JPEG headers through this one walker.
 
 use std::ops::Range;
 
@@ -90,6 +91,56 @@ pub fn segments(bytes: &[u8]) -> Option<(Vec<Segment<'_>>, Stop)> {
     Some((out, stop))
 }
 
+/// The colour model a JPEG's frame header and Adobe APP14 marker announce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColourModel {
+    /// One component.
+    Gray,
+    /// Three components (YCbCr or, rarely, RGB).
+    Colour,
+    /// Four components stored as CMYK (Adobe transform 0, or no APP14).
+    Cmyk,
+    /// Four components stored as YCCK (Adobe transform 2).
+    Ycck,
+}
+
+/// Read a JPEG's component count (first SOF) and Adobe APP14 transform flag, without decoding.
+/// `None` if the bytes are not a JPEG or end before a frame header.
+pub fn colour_model(bytes: &[u8]) -> Option<ColourModel> {
+    let (segments, _) = segments(bytes)?;
+    let mut adobe_transform: Option<u8> = None;
+    for seg in segments {
+        match seg.marker {
+            0xEE if seg.body.starts_with(b"Adobe") => adobe_transform = seg.body.get(11).copied(),
+            // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+            0xC0..=0xCF if !matches!(seg.marker, 0xC4 | 0xC8 | 0xCC) => {
+                return Some(match seg.body.get(5)? {
+                    1 => ColourModel::Gray,
+                    4 if adobe_transform == Some(2) => ColourModel::Ycck,
+                    4 => ColourModel::Cmyk,
+                    _ => ColourModel::Colour,
+                });
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Is the JPEG whole? An EOI marker (`FF D9`) must follow the last start-of-scan (`FF DA`).
+/// Entropy-coded data stuffs every `FF` byte, so neither marker can appear by accident inside
+/// it, and an EXIF thumbnail's own EOI sits before the main image's scans.
+pub fn check_complete(bytes: &[u8]) -> Result<(), super::Truncation> {
+    let Some(sos) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return Err(super::Truncation::JpegNoScan);
+    };
+    if bytes[sos..].windows(2).any(|w| w == [0xFF, 0xD9]) {
+        Ok(())
+    } else {
+        Err(super::Truncation::JpegCut)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +160,20 @@ mod tests {
         for w in segs.windows(2) {
             assert!(w[0].range.end <= w[1].range.start);
         }
+    }
+
+    #[test]
+    fn jpeg_models_are_told_apart() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corpus/");
+        let model = |f: &str| colour_model(&std::fs::read(format!("{dir}{f}")).unwrap());
+        assert_eq!(model("cmyk-logo.jpg"), Some(ColourModel::Ycck));
+        assert_eq!(model("gray-cat.jpg"), Some(ColourModel::Gray));
+        assert_eq!(model("rocket.jpg"), Some(ColourModel::Colour));
+        assert_eq!(
+            model("photo-bridge-progressive.jpg"),
+            Some(ColourModel::Colour)
+        );
+        assert_eq!(colour_model(b"\x89PNG"), None);
     }
 
     #[test]

@@ -1,0 +1,351 @@
+//! Execute: the plan's jobs in, encoded variants on disk and one [`Outcome`] per job out.
+//!
+//! Jobs that need work (a repair or a full encode) run in parallel on one rayon pool, largest
+//! first, each starting only when its estimated memory fits the budget ([`Budget`]). A task
+//! reads its source, checks it is the file the plan hashed and that it is whole, asks the
+//! encoder for the plan's [`Request`], lets the size guard choose (a fresh encode) and writes
+//! its files atomically as soon as they exist, so memory holds the images in flight, never the
+//! whole site's outputs. A dry run does all of it but the writes.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Condvar, Mutex, OnceLock};
+
+use rayon::prelude::*;
+
+use super::Progress;
+use crate::cache::{self, Entry, FileRecord};
+use crate::config::Config;
+use crate::container;
+use crate::encode::{self, guard, Chosen, DecodeLimits, EncodeSettings, Output};
+use crate::error::{EnvFault, Error, ImageFault, InputFault, Result};
+use crate::paths;
+use crate::plan::{self, Job, Plan, Work};
+use crate::probe::ImageInfo;
+use crate::report::{ImageWarning, Warning};
+use crate::survey::Survey;
+use crate::timings::{self, Stage};
+use crate::write;
+
+/// What one job's task hands back: the facts, not the bytes (those are on disk already).
+#[derive(Debug)]
+pub struct Done {
+    /// The outputs as the manifest records them.
+    pub entry: Entry,
+    /// Records of the files written (or found identical on disk).
+    pub files: Vec<(String, FileRecord)>,
+    /// Files written.
+    pub written: usize,
+    /// Writes that failed.
+    pub errors: Vec<Error>,
+    /// Remarks (a truncated file encoded with `--lenient`).
+    pub warnings: Vec<ImageWarning>,
+}
+
+/// The result of one job that needed work, by its index in the plan.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Index in [`Plan::jobs`].
+    pub job: usize,
+    /// What came of it.
+    pub result: std::result::Result<Done, ImageFault>,
+}
+
+/// Run every job of `plan` that needs work. `writing` is false for a dry run: everything is
+/// encoded, nothing written. Returns the outcomes and the warnings of the clean-up.
+pub fn run(
+    plan: &Plan,
+    survey: &Survey,
+    cfg: &Config,
+    writing: bool,
+    progress: &dyn Progress,
+) -> Result<(Vec<Outcome>, Vec<Warning>)> {
+    let mut order: Vec<usize> = (0..plan.jobs.len())
+        .filter(|&i| !matches!(plan.jobs[i].work, Work::Fresh(_)))
+        .collect();
+    if order.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let dest = cfg.dest_root();
+    let warnings = if writing {
+        clean_variant_folders(plan, &order, dest)
+    } else {
+        Vec::new()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(cfg.jobs.max(1))
+        .build()
+        .map_err(|e| {
+            Error::setting(
+                "--jobs",
+                format!("{}: cannot start the threads: {e}", cfg.jobs),
+            )
+        })?;
+    // Largest first, so the pool does not idle on one big image at the end.
+    order.sort_by_key(|&i| std::cmp::Reverse(memory_estimate(&plan.jobs[i].info)));
+    progress.begin(order.len());
+    let budget = Budget::new(cfg.memory_budget);
+    let (tx, rx) = std::sync::mpsc::channel::<Outcome>();
+    pool.in_place_scope(|scope| {
+        // This loop runs on the calling thread, never in the pool, so waiting for memory here
+        // cannot block a worker that oxipng is spinning on.
+        for &i in &order {
+            let job = &plan.jobs[i];
+            let need = budget.acquire(memory_estimate(&job.info));
+            let (tx, budget) = (tx.clone(), &budget);
+            scope.spawn(move |_| {
+                let src = &survey.sources[job.rel()];
+                let result = process(job, &src.abs, cfg, dest, writing);
+                budget.release(need);
+                progress.tick(job.rel());
+                let _ = tx.send(Outcome { job: i, result });
+            });
+        }
+    });
+    drop(tx);
+    progress.end();
+    let mut outcomes: Vec<Outcome> = rx.into_iter().collect();
+    outcomes.sort_by_key(|o| o.job);
+    Ok((outcomes, warnings))
+}
+
+/// One source in memory, as a build treats a new image, without a site: its header facts, the
+/// plan's request for `widths` under `settings`, the encoder and the size guard. For tests,
+/// benchmarks and fuzzing.
+pub fn encode_bytes(
+    bytes: &[u8],
+    widths: &[u32],
+    settings: &EncodeSettings,
+    limits: &DecodeLimits,
+) -> std::result::Result<Chosen, ImageFault> {
+    let info = crate::probe::probe(bytes)?;
+    let (request, dropped) = plan::request(&info, widths, settings.lossless);
+    let enc = encode::run(bytes, &request, settings, limits)?;
+    Ok(guard::select(enc, bytes.len(), dropped))
+}
+
+/// Remove the temp files an interrupted run left in the variant folders about to be written.
+fn clean_variant_folders(plan: &Plan, order: &[usize], dest: &Path) -> Vec<Warning> {
+    let mut cleaned: BTreeSet<&str> = BTreeSet::new();
+    let mut warnings = Vec::new();
+    for &i in order {
+        for set in &plan.jobs[i].sets {
+            if cleaned.insert(&set.folder) {
+                let count = write::clean_stale_temps(&paths::abs(dest, &set.folder));
+                if count > 0 {
+                    warnings.push(Warning::StaleTemps {
+                        folder: Some(set.folder.clone()),
+                        count,
+                    });
+                }
+            }
+        }
+    }
+    warnings
+}
+
+/// One job: read and check the source, encode what the plan asks, write the files.
+fn process(
+    job: &Job,
+    abs: &Path,
+    cfg: &Config,
+    dest: &Path,
+    writing: bool,
+) -> std::result::Result<Done, ImageFault> {
+    let bytes = timings::time(Stage::Read, || std::fs::read(abs))
+        .map_err(|e| EnvFault::Read(e.to_string()))?;
+    if timings::time(Stage::Read, || cache::hash_bytes(&bytes)) != job.hash {
+        return Err(InputFault::ChangedDuringRun.into());
+    }
+    let mut warnings = Vec::new();
+    if let Err(why) = container::check_complete(&bytes, job.info.format) {
+        if !cfg.lenient {
+            return Err(InputFault::Truncated(why).into());
+        }
+        warnings.push(ImageWarning::Truncated(why));
+    }
+    // The outputs live here until they are written; only their records leave this task.
+    let outputs: Vec<Output>;
+    let (entry, files) = match &job.work {
+        Work::Fresh(entry) => (entry.clone(), Vec::new()),
+        Work::Encode { request, dropped } => {
+            let enc = encode::run(&bytes, request, &cfg.encode, &cfg.limits)?;
+            let chosen = guard::select(enc, bytes.len(), dropped.clone());
+            let entry = Entry::of(&chosen);
+            outputs = chosen.outputs;
+            let files = fresh_files(job, &entry, &outputs, writing.then_some(dest));
+            (entry, files)
+        }
+        Work::Repair {
+            entry,
+            request,
+            missing,
+        } => {
+            outputs = encode::run(&bytes, request, &cfg.encode, &cfg.limits)?.outputs;
+            repaired_files(job, entry, &outputs, missing)
+        }
+    };
+    let mut done = Done {
+        entry,
+        files: Vec::new(),
+        written: 0,
+        errors: Vec::new(),
+        warnings,
+    };
+    write_files(dest, files, writing, &mut done);
+    Ok(done)
+}
+
+/// A file to write: destination-relative path, its hash and bytes, and whether it is already
+/// on disk with exactly these bytes (then it is only recorded).
+type Pending<'a> = (String, String, &'a [u8], bool);
+
+/// The files of a fresh encode, in every folder of the job. A lost manifest must not cost a
+/// rewrite of identical files: one already on disk under `dest` with the same bytes is only
+/// recorded.
+fn fresh_files<'a>(
+    job: &Job,
+    entry: &Entry,
+    outputs: &'a [Output],
+    dest: Option<&Path>,
+) -> Vec<Pending<'a>> {
+    job.files(entry)
+        .map(|(path, i)| {
+            let hash = entry.outputs[i].hash.clone();
+            let same = dest.is_some_and(|d| {
+                std::fs::read(paths::abs(d, &path)).is_ok_and(|b| cache::hash_bytes(&b) == hash)
+            });
+            (path, hash, &outputs[i].bytes[..], same)
+        })
+        .collect()
+}
+
+/// The missing files of a repair, re-made from the ops the plan asked for. The entry is kept,
+/// with each re-made output's record refreshed (a deterministic encoder gives the same bytes).
+fn repaired_files<'a>(
+    job: &Job,
+    entry: &Entry,
+    outputs: &'a [Output],
+    missing: &BTreeSet<String>,
+) -> (Entry, Vec<Pending<'a>>) {
+    let mut entry = entry.clone();
+    let mut files = Vec::new();
+    for out in outputs {
+        let Some(i) = entry
+            .outputs
+            .iter()
+            .position(|o| o.width == out.width && o.format == out.format)
+        else {
+            continue;
+        };
+        let hash = cache::hash_bytes(&out.bytes);
+        entry.outputs[i].hash = hash.clone();
+        entry.outputs[i].bytes = out.bytes.len() as u64;
+        for set in &job.sets {
+            let name = plan::variant_name(&set.slug, out.width, &job.key, out.format);
+            let path = format!("{}/{name}", set.folder);
+            if missing.contains(&path) {
+                files.push((path, hash.clone(), &out.bytes[..], false));
+            }
+        }
+    }
+    (entry, files)
+}
+
+/// Write the pending files (unless this is a dry run) and record them in `done`.
+fn write_files(dest: &Path, files: Vec<Pending<'_>>, writing: bool, done: &mut Done) {
+    let (same, pending): (Vec<Pending<'_>>, Vec<Pending<'_>>) =
+        files.into_iter().partition(|p| p.3);
+    if !writing {
+        done.written += same.len() + pending.len();
+        return;
+    }
+    for (path, hash, _, _) in same {
+        done.files
+            .extend(cache::file_record(&paths::abs(dest, &path), hash).map(|r| (path, r)));
+    }
+    let results = timings::time(Stage::Write, || write_variants(dest, &pending));
+    for ((path, _, _, _), result) in pending.into_iter().zip(results) {
+        match result {
+            Ok(rec) => {
+                done.written += 1;
+                done.files.extend(rec.map(|r| (path, r)));
+            }
+            Err(e) => done.errors.push(e),
+        }
+    }
+}
+
+/// Threads that write variants. Each atomic write waits on two fsyncs (≈4 ms each on the
+/// benchmark machine's ext4, 2.7 s for 235 variants one after the other); that is waiting, not
+/// work, so more writers than cores overlap it.
+const WRITE_THREADS: usize = 8;
+
+/// The one pool of writer threads, made on first use.
+pub fn write_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(WRITE_THREADS)
+            .thread_name(|i| format!("postpix-write-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Write every pending file atomically under `dest`, in parallel; for each, in order, its
+/// record once written (`None` if it cannot be stat'ed) or the error.
+fn write_variants(dest: &Path, pending: &[Pending<'_>]) -> Vec<Result<Option<FileRecord>>> {
+    let write = |(path, hash, bytes, _): &Pending<'_>| {
+        let abs = paths::abs(dest, path);
+        write::write_atomic(&abs, bytes, None).map(|()| cache::file_record(&abs, hash.clone()))
+    };
+    match write_pool() {
+        Some(pool) => pool.install(|| pending.par_iter().map(write).collect()),
+        None => pending.iter().map(write).collect(),
+    }
+}
+
+/// Bytes of memory one image may need while it is decoded, resized and encoded: the decoded
+/// canvas as RGBA, a converted copy and the encoders' working buffers, about three canvases.
+pub fn memory_estimate(info: &ImageInfo) -> u64 {
+    let canvas = u64::from(info.width) * u64::from(info.height) * 4;
+    canvas * 3 + (8 << 20)
+}
+
+/// A memory budget shared by the scheduler and the tasks: the scheduler waits until an image's
+/// estimate fits before starting it, so peak memory follows the decoded sizes in flight, not the
+/// number of cores. An image larger than the whole budget runs alone.
+struct Budget {
+    total: u64,
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+impl Budget {
+    fn new(total: u64) -> Self {
+        Budget {
+            total: total.max(1),
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Wait for room for `want` bytes; returns what was taken (capped at the whole budget).
+    fn acquire(&self, want: u64) -> u64 {
+        let want = want.min(self.total);
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        while *used + want > self.total {
+            used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
+        }
+        *used += want;
+        want
+    }
+
+    fn release(&self, n: u64) {
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        *used = used.saturating_sub(n);
+        self.freed.notify_all();
+    }
+}

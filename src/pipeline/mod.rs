@@ -1,0 +1,304 @@
+//! Pipeline: one way through, survey → plan → execute → settle → rewrite → prune → save.
+//!
+//! In: a [`Config`] and a [`Mode`]. Out: a [`BuildReport`]. A [`Session`] holds what one run
+//! learns (the survey and the manifest) so that `watch` can keep it and refresh only what
+//! changed; [`run`] is one session used once. Build, dry run and check are the same pass over
+//! the same [`Plan`](crate::plan::Plan): a check executes nothing, a dry run writes nothing.
+//! Only this room sequences I/O; the rooms it calls are pure or do one kind of I/O each:
+//! [`execute`] encodes and writes variants, [`outcome`] folds the results into the manifest and
+//! the report, [`posts`] rewrites the posts, [`mirror`] copies the site for `--out`, [`scan`]
+//! answers `postpix scan`.
+
+pub mod execute;
+pub mod mirror;
+pub mod outcome;
+pub mod posts;
+pub mod scan;
+
+use std::collections::BTreeSet;
+
+use crate::cache::{self, DiskFiles, Manifest, SourceRecord};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::paths;
+use crate::plan::{self, Plan};
+use crate::report::{BuildReport, RestoreReport, Warning};
+use crate::scan::site::JekyllConfig;
+use crate::survey::{self as survey_room, Change, Survey};
+use crate::write;
+
+pub use posts::write_post_checked;
+pub use scan::scan_report;
+
+/// What a run may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Encode what is missing, write variants, rewrite posts, prune, save the manifest.
+    Build,
+    /// Like `Build`, but write nothing at all and return a diff of the posts.
+    DryRun,
+    /// Encode nothing, write nothing: report what a build would still have to do.
+    Check,
+}
+
+/// Receives progress while images are encoded (the binary draws a bar with it).
+pub trait Progress: Sync {
+    /// `total` images are about to be encoded.
+    fn begin(&self, _total: usize) {}
+    /// One image is done.
+    fn tick(&self, _source: &str) {}
+    /// Encoding is over.
+    fn end(&self) {}
+}
+
+/// A [`Progress`] that shows nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Run the build flow once. See [`Mode`].
+pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildReport> {
+    open_and_run(cfg, mode, progress).map(|(_, report)| report)
+}
+
+/// Open a session and run one pass, under the site's lock from before the first read when the
+/// pass writes; the session is kept for more passes.
+pub fn open_and_run(
+    cfg: &Config,
+    mode: Mode,
+    progress: &dyn Progress,
+) -> Result<(Session, BuildReport)> {
+    let _lock = lock(cfg, mode)?;
+    let mut session = Session::open(cfg)?;
+    let report = session.pass(mode, progress)?;
+    Ok((session, report))
+}
+
+/// A build takes the site's lock before it reads anything, so two runs never interleave.
+fn lock(cfg: &Config, mode: Mode) -> Result<Option<write::Lock>> {
+    match mode {
+        Mode::Build => write::Lock::acquire(&cfg.cache_dir.join("lock")).map(Some),
+        Mode::DryRun | Mode::Check => Ok(None),
+    }
+}
+
+/// What one run knows about the site, kept between runs by `watch`.
+#[derive(Debug)]
+pub struct Session {
+    cfg: Config,
+    manifest: Manifest,
+    survey: Survey,
+    /// Remarks from opening (a corrupt manifest), reported by the next pass.
+    warnings: Vec<Warning>,
+}
+
+impl Session {
+    /// Load the manifest and survey the whole site.
+    pub fn open(cfg: &Config) -> Result<Session> {
+        let (manifest, problem) = cache::load(&cfg.cache_dir);
+        let survey = Survey::take(cfg, Some(&manifest), true)?;
+        Ok(Session {
+            cfg: cfg.clone(),
+            manifest,
+            survey,
+            warnings: problem.map(Warning::Manifest).into_iter().collect(),
+        })
+    }
+
+    /// The survey as the last pass (or [`Session::refresh`]) left it.
+    pub fn survey(&self) -> &Survey {
+        &self.survey
+    }
+
+    /// Bring the survey up to date after `changes`, reading only what they touch.
+    pub fn refresh(&mut self, changes: &[Change]) -> Result<()> {
+        self.survey.refresh(&self.cfg, &self.manifest, changes)
+    }
+
+    /// One pass in `mode`, under the site's lock when it writes.
+    pub fn run(&mut self, mode: Mode, progress: &dyn Progress) -> Result<BuildReport> {
+        let _lock = lock(&self.cfg, mode)?;
+        self.pass(mode, progress)
+    }
+
+    fn pass(&mut self, mode: Mode, progress: &dyn Progress) -> Result<BuildReport> {
+        let writing = mode == Mode::Build;
+        let mut report = BuildReport {
+            warnings: std::mem::take(&mut self.warnings),
+            uses: self.survey.uses(),
+            ..BuildReport::default()
+        };
+        let post_errors = self.survey.post_errors.iter().cloned();
+        report.errors.extend(post_errors.map(Error::Post));
+        if let (true, Some(out)) = (writing, &self.cfg.out) {
+            let posts: BTreeSet<&str> = self.survey.posts.iter().map(|p| p.path.as_str()).collect();
+            let jekyll = &self.survey.jekyll;
+            report
+                .errors
+                .extend(mirror::sync(&self.cfg, jekyll, out, &posts)?);
+        }
+        let plan = self.plan();
+        let (outcomes, warnings) = match mode {
+            Mode::Check => Default::default(),
+            _ => execute::run(&plan, &self.survey, &self.cfg, writing, progress)?,
+        };
+        report.warnings.extend(warnings);
+        let content_width = outcome::content_width_of(&self.cfg.sizes);
+        let settled = outcome::settle(
+            &plan,
+            outcomes,
+            &self.survey,
+            &mut self.manifest,
+            &mut report,
+            mode,
+            content_width,
+        );
+        if writing {
+            report.warnings.extend(self.clean_post_temps());
+        }
+        report.images = settled.images;
+        self.rewrite_posts(&plan, &settled.entries, mode, &mut report);
+        self.prune(&settled.needed, mode, &mut report);
+        if writing {
+            self.save(&mut report);
+        }
+        outcome::summarise(&mut report);
+        Ok(report)
+    }
+
+    /// The plan, with the variant files on disk checked against the manifest (a file whose stat
+    /// changed but whose bytes did not gets a fresh record).
+    fn plan(&mut self) -> Plan {
+        let disk = DiskFiles::new(self.cfg.dest_root(), &self.manifest.files);
+        let plan = plan::plan(&self.survey, &self.manifest, &self.cfg, &disk);
+        let rehashed = disk.rehashed();
+        self.manifest.files.extend(rehashed);
+        plan
+    }
+
+    /// Rewrite every post as `mode` says; a post written in place is remembered as it now is.
+    fn rewrite_posts(
+        &mut self,
+        plan: &Plan,
+        entries: &[Option<cache::Entry>],
+        mode: Mode,
+        report: &mut BuildReport,
+    ) {
+        let images = std::mem::take(&mut report.images);
+        let offer = posts::Offer {
+            plan,
+            entries,
+            images: &images,
+        };
+        let mut diff = String::new();
+        let mut written = Vec::new();
+        for (i, (post, res)) in self
+            .survey
+            .posts
+            .iter()
+            .zip(&self.survey.resolutions)
+            .enumerate()
+        {
+            let m = posts::markup(post, res, &offer, &self.cfg);
+            if let Some(text) = posts::apply(post, m, mode, &self.cfg, report, &mut diff) {
+                written.push((i, text));
+            }
+        }
+        if self.cfg.out.is_none() {
+            for (i, text) in written {
+                self.survey.posts[i].current = text;
+            }
+        }
+        if mode == Mode::DryRun {
+            report.diff = Some(diff);
+        }
+        report.images = images;
+    }
+
+    /// Remove the temp files an interrupted run left beside the posts and in the cache.
+    fn clean_post_temps(&self) -> Option<Warning> {
+        let dest = self.cfg.dest_root();
+        let mut dirs: BTreeSet<&str> = self
+            .survey
+            .posts
+            .iter()
+            .map(|p| paths::folder(&p.path))
+            .collect();
+        dirs.insert("");
+        let mut count: usize = dirs
+            .iter()
+            .map(|d| write::clean_stale_temps(&paths::abs(dest, d)))
+            .sum();
+        count += write::clean_stale_temps(&self.cfg.cache_dir);
+        (count > 0).then_some(Warning::StaleTemps {
+            folder: None,
+            count,
+        })
+    }
+
+    /// Delete the variants nothing needs any more: only files the manifest says we wrote.
+    fn prune(&mut self, needed: &BTreeSet<String>, mode: Mode, report: &mut BuildReport) {
+        let stale: Vec<String> = self
+            .manifest
+            .files
+            .keys()
+            .filter(|p| !needed.contains(*p))
+            .cloned()
+            .collect();
+        for p in stale {
+            match mode {
+                Mode::Build => match write::remove_output(&paths::abs(self.cfg.dest_root(), &p)) {
+                    Ok(_) => {
+                        report.summary.variants_pruned += 1;
+                        self.manifest.files.remove(&p);
+                    }
+                    Err(e) => report.warnings.push(Warning::Prune(e)),
+                },
+                Mode::DryRun => report.summary.variants_pruned += 1,
+                Mode::Check => {}
+            }
+        }
+    }
+
+    /// Remember every source's facts and save the manifest.
+    fn save(&mut self, report: &mut BuildReport) {
+        let sources = &self.survey.sources;
+        for (rel, src) in sources {
+            if let (Some(hash), Ok(info)) = (&src.hash, &src.info) {
+                let record = SourceRecord {
+                    size: src.size,
+                    mtime_ns: src.mtime_ns,
+                    hash: hash.clone(),
+                    info: info.clone(),
+                };
+                self.manifest.sources.insert(rel.clone(), record);
+            }
+        }
+        self.manifest.sources.retain(|k, _| sources.contains_key(k));
+        if let Err(e) = cache::save(&self.cfg.cache_dir, &self.manifest) {
+            report.errors.push(e);
+        }
+    }
+}
+
+/// `postpix restore`: give every post back its original text.
+pub fn restore(cfg: &Config, dry_run: bool) -> Result<RestoreReport> {
+    let jekyll = JekyllConfig::load(&cfg.site);
+    let skip = survey_room::own_dirs(cfg);
+    let (posts, errors) = crate::scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &skip);
+    let mut report = RestoreReport {
+        errors: errors.into_iter().map(Error::Post).collect(),
+        dry_run,
+        ..RestoreReport::default()
+    };
+    for post in posts.into_iter().filter(|p| p.original != p.current) {
+        if !dry_run {
+            let target = paths::abs(&cfg.site, &post.path);
+            if let Err(e) = posts::write_post(cfg, &post, &target, &post.original) {
+                report.errors.push(e);
+                continue;
+            }
+        }
+        report.restored.push(post.path);
+    }
+    Ok(report)
+}

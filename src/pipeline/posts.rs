@@ -1,0 +1,218 @@
+//! Posts: the markup every post should hold, and what each mode does with it.
+//!
+//! In: the survey's posts and resolutions, and for each job the entry whose variants may be
+//! offered. Out: per post, the author's text with each rewritable reference replaced by its
+//! `<picture>` markup ([`markup`]), and the references left as they are, with why. Then one
+//! small consumer per mode: a build writes the posts whose bytes change ([`write_post`]), a dry
+//! run diffs them, a check lists what is stale.
+
+use std::ops::Range;
+use std::path::Path;
+
+use super::Mode;
+use crate::cache::{self, Entry};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::paths;
+use crate::plan::{self, Plan};
+use crate::report::{BuildReport, ImageReport, Note, NoteKind, PostReport};
+use crate::resolve::{Resolution, Status};
+use crate::rewrite::{self, Skip, VariantLink};
+use crate::scan::{Post, RefKind};
+use crate::write;
+
+/// The markup one post should hold.
+#[derive(Debug)]
+pub struct Markup {
+    /// The author's text with the pictures spliced in.
+    pub text: String,
+    /// The replaced spans and their markup.
+    pub edits: Vec<(Range<usize>, String)>,
+    /// References left as they are.
+    pub left: Vec<Note>,
+}
+
+/// What the rewrite may offer: per job of the plan, the entry whose variants exist, if any.
+pub struct Offer<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// `entries[i]` for `plan.jobs[i]`.
+    pub entries: &'a [Option<Entry>],
+    /// The image reports, for why a source has nothing to offer.
+    pub images: &'a [ImageReport],
+}
+
+/// The markup of one post: every reference that resolves to a source with variants becomes a
+/// picture; the first picture of the post is eager (usually the LCP element), the rest lazy.
+pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) -> Markup {
+    let mut edits = Vec::new();
+    let mut left = Vec::new();
+    for (r, x) in post.refs.iter().zip(res) {
+        if r.kind == RefKind::FrontMatter || x.status == Status::External {
+            continue;
+        }
+        let note = |kind| Note {
+            post: post.path.clone(),
+            line: r.line,
+            kind,
+        };
+        let (Status::Ok, Some(rel)) = (x.status, &x.source) else {
+            left.push(note(NoteKind::Unresolved {
+                status: x.status,
+                url: r.url.clone(),
+            }));
+            continue;
+        };
+        let Some(links) = links(rel, offer, cfg) else {
+            let why = offer
+                .images
+                .iter()
+                .find(|i| i.is_for(rel))
+                .and_then(|i| i.error.as_ref().map(|e| e.to_string()))
+                .unwrap_or_else(|| "not built yet".into());
+            left.push(note(NoteKind::Image {
+                source: rel.clone(),
+                why,
+            }));
+            continue;
+        };
+        let original = &post.original[r.span.clone()];
+        let eager = edits.is_empty();
+        match rewrite::picture(r, original, &links, &cfg.variant_dir, &cfg.sizes, eager) {
+            Ok(p) => edits.push((r.span.clone(), p.to_html())),
+            Err(Skip::Ial) => left.push(note(NoteKind::Ial)),
+            Err(_) => left.push(note(NoteKind::NoVariants)),
+        }
+    }
+    let text = if cfg.rewrite {
+        rewrite::splice(&post.original, &edits)
+    } else {
+        post.current.clone()
+    };
+    Markup { text, edits, left }
+}
+
+/// The variants of the source at `rel` as the markup names them, from its folder's set.
+fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<Vec<VariantLink>> {
+    let i = *offer.plan.job_of.get(rel)?;
+    let job = &offer.plan.jobs[i];
+    let entry = offer.entries[i].as_ref()?;
+    let folder = plan::variant_folder(rel, &cfg.variant_dir);
+    let set = job.sets.iter().find(|s| s.folder == folder)?;
+    Some(
+        entry
+            .outputs
+            .iter()
+            .map(|o| VariantLink {
+                file_name: plan::variant_name(&set.slug, o.width, &job.key, o.format),
+                width: o.width,
+                height: o.height,
+                format: o.format,
+            })
+            .collect(),
+    )
+}
+
+/// Apply one post's markup as `mode` says, and report it. Returns the text now on disk when
+/// a build wrote it.
+pub fn apply(
+    post: &Post,
+    m: Markup,
+    mode: Mode,
+    cfg: &Config,
+    report: &mut BuildReport,
+    diff: &mut String,
+) -> Option<String> {
+    let target = paths::abs(cfg.dest_root(), &post.path);
+    let on_disk = match cfg.out {
+        Some(_) => std::fs::read_to_string(&target).ok(),
+        None => Some(post.current.clone()),
+    };
+    let changed = on_disk.as_deref() != Some(m.text.as_str());
+    let rewritten = if cfg.rewrite { m.edits.len() } else { 0 };
+    report.summary.refs_rewritten += rewritten;
+    report.left.extend(m.left);
+    report.posts.push(PostReport {
+        path: post.path.clone(),
+        changed,
+        rewritten: m.edits.len(),
+    });
+    if !changed {
+        return None;
+    }
+    report.summary.posts_changed += 1;
+    match mode {
+        Mode::Check => report.problems.extend(stale_notes(post, &m.edits)),
+        Mode::DryRun => diff.push_str(
+            &similar::TextDiff::from_lines(on_disk.as_deref().unwrap_or_default(), &m.text)
+                .unified_diff()
+                .context_radius(1)
+                .header(&format!("a/{}", post.path), &format!("b/{}", post.path))
+                .to_string(),
+        ),
+        Mode::Build => match write_post(cfg, post, &target, &m.text) {
+            Ok(()) => {
+                let hash = cache::hash_bytes(m.text.as_bytes());
+                report.written.insert(post.path.clone(), hash);
+                return Some(m.text);
+            }
+            Err(e) => report.errors.push(e),
+        },
+    }
+    None
+}
+
+/// `check`: the references whose desired markup the file does not hold, or, when none is, the
+/// post itself.
+fn stale_notes(post: &Post, edits: &[(Range<usize>, String)]) -> Vec<Note> {
+    let mut notes: Vec<Note> = post
+        .refs
+        .iter()
+        .filter(|r| r.kind != RefKind::FrontMatter)
+        .filter(|r| {
+            edits
+                .iter()
+                .find(|(sp, _)| sp.start == r.span.start)
+                .is_some_and(|(_, html)| !post.current.contains(html.as_str()))
+        })
+        .map(|r| Note {
+            post: post.path.clone(),
+            line: r.line,
+            kind: NoteKind::StaleRef,
+        })
+        .collect();
+    if notes.is_empty() {
+        notes.push(Note {
+            post: post.path.clone(),
+            line: 0,
+            kind: NoteKind::StalePost,
+        });
+    }
+    notes
+}
+
+/// Write `text` over a post of the site in place, unless the author changed the file since
+/// `post` was read (then [`Error::ChangedDuringRun`], and the author's edit stays).
+pub fn write_post_checked(cfg: &Config, post: &Post, text: &str) -> Result<()> {
+    write_post(cfg, post, &paths::abs(&cfg.site, &post.path), text)
+}
+
+/// Write a rewritten post to `target` (the site's file, or its copy under `--out`): only if the
+/// author has not changed the site's file since it was read, with its mode kept.
+pub fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Result<()> {
+    let site_file = paths::abs(&cfg.site, &post.path);
+    let now = std::fs::read(&site_file).map_err(|e| Error::io(&site_file, e))?;
+    if now != post.current.as_bytes() {
+        return Err(Error::ChangedDuringRun { path: site_file });
+    }
+    if let Ok(m) = std::fs::symlink_metadata(target) {
+        if m.file_type().is_symlink() {
+            return Err(Error::UnsafeWrite {
+                path: target.to_path_buf(),
+                reason: "the post is a symlink; postpix does not replace links (rewrite its target, or use --out)".into(),
+            });
+        }
+    }
+    let mode = write::mode_of(&site_file);
+    write::write_atomic(target, text.as_bytes(), mode)
+}

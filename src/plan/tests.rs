@@ -1,0 +1,326 @@
+//! Tests of the plan: pure, from a survey built in memory and a fake disk.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use super::*;
+use crate::cache::{OutputRecord, SourceRecord};
+use crate::scan::site::JekyllConfig;
+
+/// A disk on which exactly these destination-relative files are fresh.
+struct Disk(BTreeSet<String>);
+
+impl FileCheck for Disk {
+    fn is_fresh(&self, rel: &str, _hash: &str) -> bool {
+        self.0.contains(rel)
+    }
+}
+
+fn info(format: Format, width: u32, height: u32, frames: u32) -> ImageInfo {
+    ImageInfo {
+        format,
+        width,
+        height,
+        frames,
+        orientation: 1,
+    }
+}
+
+fn source(info: ImageInfo, hash: &str) -> Source {
+    Source {
+        abs: PathBuf::from("/nowhere"),
+        size: 1000,
+        mtime_ns: 1,
+        hash: Some(hash.into()),
+        info: Ok(info),
+        referenced_by: vec!["_posts/a.md:1".into()],
+        extension_mismatch: false,
+        rewritable: true,
+    }
+}
+
+fn survey(sources: Vec<(&str, Source)>) -> Survey {
+    Survey {
+        jekyll: JekyllConfig::default(),
+        posts: vec![],
+        post_errors: vec![],
+        resolutions: vec![],
+        sources: sources
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    }
+}
+
+fn config() -> Config {
+    Config::new(&std::env::temp_dir()).unwrap()
+}
+
+fn ops(r: &Request) -> Vec<(u32, OutFormat, Origin)> {
+    r.ops
+        .iter()
+        .map(|o| (o.width, o.format, o.origin))
+        .collect()
+}
+
+#[test]
+fn a_new_jpeg_gets_webp_and_a_jpeg_fallback_per_width() {
+    let s = survey(vec![(
+        "p/a.jpg",
+        source(info(Format::Jpeg, 1000, 500, 1), "h1"),
+    )]);
+    let plan = plan(&s, &Manifest::default(), &config(), &Disk(BTreeSet::new()));
+    assert_eq!(plan.jobs.len(), 1);
+    let Work::Encode { request, dropped } = &plan.jobs[0].work else {
+        panic!("{:?}", plan.jobs[0].work)
+    };
+    use OutFormat::*;
+    assert_eq!(
+        ops(request),
+        vec![
+            (480, Webp, Origin::Encoded),
+            (480, Jpeg, Origin::Encoded),
+            (1000, Webp, Origin::Encoded),
+            (1000, Jpeg, Origin::Encoded),
+        ]
+    );
+    assert_eq!(request.ops[0].height, 240);
+    assert_eq!(request.webp, WebpMode::Lossy, "JPEGs are photos");
+    assert!(request.offer_source, "the source width is a variant width");
+    assert!(dropped.is_empty());
+    assert_eq!(
+        plan.jobs[0].sets,
+        vec![VariantSet {
+            folder: "p/responsive".into(),
+            slug: "a".into()
+        }]
+    );
+}
+
+#[test]
+fn lossless_mode_is_decided_by_the_plan_where_it_can_be() {
+    let png = info(Format::Png, 300, 200, 1);
+    let mode = |m| request(&png, &[480], m).0.webp;
+    assert_eq!(mode(LosslessMode::Auto), WebpMode::Decide);
+    assert_eq!(mode(LosslessMode::Always), WebpMode::Lossless);
+    assert_eq!(mode(LosslessMode::Never), WebpMode::Lossy);
+    let wide = info(Format::Png, 3000, 200, 1);
+    assert!(!request(&wide, &[480], LosslessMode::Auto).0.offer_source);
+}
+
+#[test]
+fn an_animated_gif_gets_animated_webp_and_itself() {
+    let gif = info(Format::Gif, 350, 189, 56);
+    let (r, dropped) = request(&gif, &[175, 480], LosslessMode::Auto);
+    assert_eq!(r.shape, Shape::Animated);
+    use OutFormat::*;
+    assert_eq!(
+        ops(&r),
+        vec![
+            (175, Webp, Origin::Encoded),
+            (350, Webp, Origin::Encoded),
+            (350, Gif, Origin::SourceBytes),
+        ]
+    );
+    assert!(dropped.is_empty());
+}
+
+#[test]
+fn webp_too_large_is_dropped_up_front_with_its_reason() {
+    let tall = info(Format::Png, 600, 30000, 1);
+    let (r, dropped) = request(&tall, &[480], LosslessMode::Never);
+    assert!(
+        r.ops.iter().all(|o| o.format == OutFormat::Png),
+        "{:?}",
+        r.ops
+    );
+    assert_eq!(
+        dropped.len(),
+        1,
+        "one width (480; the source is wider): {dropped:?}"
+    );
+    assert_eq!(
+        dropped[0].reason,
+        "480×24000 exceeds WebP's 16383 px limit per side"
+    );
+}
+
+#[test]
+fn identical_bytes_are_one_job_with_a_set_per_folder() {
+    let i = info(Format::Png, 100, 100, 1);
+    let s = survey(vec![
+        ("a/Logo.png", source(i.clone(), "same")),
+        ("a/logo-copy.png", source(i.clone(), "same")),
+        ("b/x.png", source(i, "same")),
+    ]);
+    let plan = plan(&s, &Manifest::default(), &config(), &Disk(BTreeSet::new()));
+    assert_eq!(plan.jobs.len(), 1);
+    let job = &plan.jobs[0];
+    assert_eq!(job.rels, vec!["a/Logo.png", "a/logo-copy.png", "b/x.png"]);
+    let sets: Vec<(&str, &str)> = job
+        .sets
+        .iter()
+        .map(|s| (s.folder.as_str(), s.slug.as_str()))
+        .collect();
+    assert_eq!(sets, vec![("a/responsive", "logo"), ("b/responsive", "x")]);
+    assert_eq!(plan.job_of.len(), 3);
+}
+
+#[test]
+fn sources_that_cannot_be_encoded_are_refused_with_the_reason() {
+    let mut unread = source(info(Format::Png, 10, 10, 1), "x");
+    unread.hash = None;
+    let mut front_matter_only = source(info(Format::Png, 10, 10, 1), "fm");
+    front_matter_only.rewritable = false;
+    let s = survey(vec![
+        ("huge.png", source(info(Format::Png, 20000, 10000, 1), "h")),
+        ("apng.png", source(info(Format::Png, 10, 10, 5), "a")),
+        ("frames.gif", source(info(Format::Gif, 1, 1, 20000), "f")),
+        ("unread.png", unread),
+        ("fm.png", front_matter_only),
+    ]);
+    let plan = plan(&s, &Manifest::default(), &config(), &Disk(BTreeSet::new()));
+    assert!(plan.jobs.is_empty());
+    let why = |rel: &str| plan.refused[rel].to_string();
+    assert!(
+        why("huge.png").contains("raise it with --max-pixels"),
+        "{}",
+        why("huge.png")
+    );
+    assert_eq!(
+        plan.refused["apng.png"],
+        Refusal::Skipped(Skip::AnimatedPng(5))
+    );
+    assert!(why("frames.gif").contains("frames per animation"));
+    assert_eq!(why("unread.png"), "could not be read");
+    assert!(
+        !plan.refused.contains_key("fm.png"),
+        "front matter is never encoded"
+    );
+}
+
+/// A manifest that knows `p/a.png` (100×50) with a WebP and a PNG at 100 px.
+fn known(cfg: &Config) -> (Manifest, String) {
+    let i = info(Format::Png, 100, 50, 1);
+    let key = cache::entry_key("h1", &settings_fingerprint(cfg));
+    let out = |format, source_bytes| OutputRecord {
+        width: 100,
+        height: 50,
+        format,
+        bytes: 10,
+        hash: format!("{format}"),
+        source_bytes,
+    };
+    let entry = Entry {
+        width: 100,
+        height: 50,
+        lossless: true,
+        outputs: vec![out(OutFormat::Webp, false), out(OutFormat::Png, true)],
+        dropped: vec![],
+        conversions: vec![],
+    };
+    let mut m = Manifest::default();
+    m.entries.insert(key.clone(), entry);
+    m.sources.insert(
+        "p/a.png".into(),
+        SourceRecord {
+            size: 1000,
+            mtime_ns: 1,
+            hash: "h1".into(),
+            info: i,
+        },
+    );
+    (m, key)
+}
+
+#[test]
+fn a_known_source_is_fresh_and_a_missing_file_is_the_only_thing_redone() {
+    let cfg = config();
+    let (m, key) = known(&cfg);
+    let s = survey(vec![(
+        "p/a.png",
+        source(info(Format::Png, 100, 50, 1), "h1"),
+    )]);
+    let short = &key[..HASH_LEN];
+    let webp = format!("p/responsive/a-100.{short}.webp");
+    let png = format!("p/responsive/a-100.{short}.png");
+    let all = Disk([webp.clone(), png.clone()].into());
+    let p = plan(&s, &m, &cfg, &all);
+    assert!(
+        matches!(p.jobs[0].work, Work::Fresh(_)),
+        "{:?}",
+        p.jobs[0].work
+    );
+
+    let p = plan(&s, &m, &cfg, &Disk([webp].into()));
+    let Work::Repair {
+        request, missing, ..
+    } = &p.jobs[0].work
+    else {
+        panic!("{:?}", p.jobs[0].work)
+    };
+    assert_eq!(missing, &BTreeSet::from([png]));
+    assert_eq!(
+        ops(request),
+        vec![(100, OutFormat::Png, Origin::SourceBytes)]
+    );
+    assert_eq!(request.webp, WebpMode::Lossless, "the remembered mode");
+    let other: BTreeMap<String, usize> = p.job_of.clone();
+    assert_eq!(other.len(), 1);
+}
+
+#[test]
+fn a_changed_setting_is_a_new_key() {
+    let cfg = config();
+    let (m, key) = known(&cfg);
+    let s = survey(vec![(
+        "p/a.png",
+        source(info(Format::Png, 100, 50, 1), "h1"),
+    )]);
+    let mut q81 = config();
+    q81.encode.webp_quality = 81.0;
+    let p = plan(&s, &m, &q81, &Disk(BTreeSet::new()));
+    assert_ne!(p.jobs[0].key, key);
+    assert!(matches!(p.jobs[0].work, Work::Encode { .. }));
+}
+
+#[test]
+fn slugs_are_ascii_lowercase_and_bounded() {
+    assert_eq!(slug("My Photo"), "my-photo");
+    assert_eq!(slug("café menu"), "caf-menu");
+    assert_eq!(slug("IMG_0001"), "img-0001");
+    assert_eq!(slug("日本"), "img");
+    assert_eq!(
+        slug("P9ficrEVSdibbSahGAohhYfky53ffm6ZicV85b7MehiabwzaImg4owaDavFA7gMkpkdtKYCnVMpz4KVYyYvE9IFKFQ").len(),
+        MAX_SLUG
+    );
+}
+
+#[test]
+fn names_carry_width_hash_and_extension() {
+    let key = "1f3a9c2e99999999";
+    assert_eq!(
+        variant_name("abc", 480, key, OutFormat::Webp),
+        "abc-480.1f3a9c2e.webp"
+    );
+    assert_eq!(
+        variant_name("abc", 960, key, OutFormat::Jpeg),
+        "abc-960.1f3a9c2e.jpg"
+    );
+}
+
+#[test]
+fn same_stem_different_sources_do_not_collide() {
+    let a = variant_name(&slug("Abc"), 480, "aaaaaaaa", OutFormat::Webp);
+    let b = variant_name(&slug("abc"), 480, "bbbbbbbb", OutFormat::Webp);
+    assert_ne!(a, b);
+}
+
+#[test]
+fn variant_folders_sit_beside_the_source() {
+    assert_eq!(
+        variant_folder("postimg/a.png", "responsive"),
+        "postimg/responsive"
+    );
+    assert_eq!(variant_folder("a.png", "responsive"), "responsive");
+}

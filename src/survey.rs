@@ -1,0 +1,351 @@
+//! Survey: everything known about a site before any encoder runs.
+//!
+//! In: a [`Config`] and, when there is one, the manifest of the last run. Out: a [`Survey`]:
+//! every post with its references ([`crate::scan`]), each reference resolved to a file inside
+//! the site ([`crate::resolve`]) and each referenced source's header facts and content hash
+//! ([`crate::probe`]). A source whose size and mtime match the manifest is not read at all.
+//! [`Survey::refresh`] brings a survey up to date after a few [`Change`]s by re-reading only
+//! the changed posts and re-checking only the sources they touch, which is how `watch` keeps
+//! one survey alive instead of re-surveying the site on every save.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::cache::{self, Manifest, SourceRecord};
+use crate::config::Config;
+use crate::error::{EnvFault, Error, ImageFault, InputFault, PostError, Result};
+use crate::probe::{self, ImageInfo};
+use crate::resolve::{Resolution, Resolver, Status};
+use crate::scan::{self, site::JekyllConfig, Post, RefKind};
+
+/// Extensions of files treated as images (whether postpix re-encodes them or not).
+pub const IMAGE_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "jpe", "png", "gif", "webp", "svg", "avif", "bmp", "tif", "tiff",
+];
+
+/// True when a file name's extension is one of [`IMAGE_EXTENSIONS`] (any case).
+pub fn has_image_extension(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// What one file event means for the site, as `watch` reports it and [`Survey::refresh`]
+/// applies it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A post (Markdown file) was written or created; site-relative path.
+    PostSaved(String),
+    /// A post is gone.
+    PostRemoved(String),
+    /// An image was written, created or replaced.
+    ImageChanged(String),
+    /// An image is gone.
+    ImageRemoved(String),
+    /// `_config.yml` changed (`baseurl`, `exclude:`): everything may resolve differently.
+    Config,
+    /// Any other site file; it matters only with `--out`, which mirrors the site.
+    SiteFile(String),
+    /// Nothing postpix cares about.
+    Ignore,
+}
+
+impl Change {
+    /// The site-relative path the change is about (`_config.yml` for [`Change::Config`]).
+    pub fn rel(&self) -> Option<&str> {
+        match self {
+            Change::PostSaved(r)
+            | Change::PostRemoved(r)
+            | Change::ImageChanged(r)
+            | Change::ImageRemoved(r)
+            | Change::SiteFile(r) => Some(r),
+            Change::Config => Some("_config.yml"),
+            Change::Ignore => None,
+        }
+    }
+}
+
+/// A source image as the survey found it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Absolute path.
+    pub abs: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// mtime, ns.
+    pub mtime_ns: u128,
+    /// blake3 of the bytes, when known.
+    pub hash: Option<String>,
+    /// Header facts, or why they could not be read.
+    pub info: std::result::Result<ImageInfo, ImageFault>,
+    /// `post:line` of each reference.
+    pub referenced_by: Vec<String>,
+    /// The extension names another format.
+    pub extension_mismatch: bool,
+    /// At least one reference to it is one postpix may rewrite (not only front matter).
+    pub rewritable: bool,
+}
+
+/// Everything known about the site before any encoder runs.
+#[derive(Debug)]
+pub struct Survey {
+    /// The site's `_config.yml` settings.
+    pub jekyll: JekyllConfig,
+    /// Readable posts, by path.
+    pub posts: Vec<Post>,
+    /// Unreadable posts.
+    pub post_errors: Vec<PostError>,
+    /// `resolutions[i][j]` resolves `posts[i].refs[j]`.
+    pub resolutions: Vec<Vec<Resolution>>,
+    /// Sources with status ok, by site-relative path.
+    pub sources: BTreeMap<String, Source>,
+}
+
+/// Folders never copied into `--out` nor scanned: the cache and `--out` itself.
+pub fn own_dirs(cfg: &Config) -> Vec<PathBuf> {
+    let mut v = vec![cfg.cache_dir.clone()];
+    v.extend(cfg.out.clone());
+    v
+}
+
+impl Survey {
+    /// Scan and resolve the whole site. With a manifest, sources whose size and mtime match are
+    /// not read at all; `want_hash` reads and hashes the others (a build needs the hashes, a
+    /// scan only the headers).
+    pub fn take(cfg: &Config, manifest: Option<&Manifest>, want_hash: bool) -> Result<Survey> {
+        let jekyll = JekyllConfig::load(&cfg.site);
+        let resolver = resolver(cfg, &jekyll)?;
+        let (posts, post_errors) =
+            scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &own_dirs(cfg));
+        let resolutions = posts.iter().map(|p| resolve_post(&resolver, p)).collect();
+        let mut s = Survey {
+            jekyll,
+            posts,
+            post_errors,
+            resolutions,
+            sources: BTreeMap::new(),
+        };
+        s.sources = s.fill_sources(BTreeMap::new(), &BTreeSet::new(), cfg, manifest, want_hash);
+        Ok(s)
+    }
+
+    /// Bring the survey up to date after `changes`: saved posts are re-read, removed ones
+    /// dropped, posts naming a changed image re-resolve their references, and only sources
+    /// that changed (or whose size or mtime did) are read again. A `_config.yml` change
+    /// re-surveys everything.
+    pub fn refresh(&mut self, cfg: &Config, manifest: &Manifest, changes: &[Change]) -> Result<()> {
+        if changes.contains(&Change::Config) {
+            *self = Survey::take(cfg, Some(manifest), true)?;
+            return Ok(());
+        }
+        let resolver = resolver(cfg, &self.jekyll)?;
+        let mut touched: BTreeSet<String> = BTreeSet::new();
+        for c in changes {
+            match c {
+                Change::PostSaved(rel) | Change::PostRemoved(rel) => {
+                    self.reload_post(cfg, &resolver, rel)
+                }
+                Change::ImageChanged(rel) | Change::ImageRemoved(rel) => {
+                    touched.insert(rel.clone());
+                }
+                Change::Config | Change::SiteFile(_) | Change::Ignore => {}
+            }
+        }
+        for (post, res) in self.posts.iter().zip(self.resolutions.iter_mut()) {
+            let names_one = res
+                .iter()
+                .any(|x| x.source.as_ref().is_some_and(|s| touched.contains(s)));
+            if names_one {
+                *res = resolve_post(&resolver, post);
+            }
+        }
+        let previous = std::mem::take(&mut self.sources);
+        self.sources = self.fill_sources(previous, &touched, cfg, Some(manifest), true);
+        Ok(())
+    }
+
+    /// Re-read one post (or forget it, when it is gone or unreadable), keeping the order by path.
+    fn reload_post(&mut self, cfg: &Config, resolver: &Resolver, rel: &str) {
+        if let Some(i) = self.posts.iter().position(|p| p.path == rel) {
+            self.posts.remove(i);
+            self.resolutions.remove(i);
+        }
+        self.post_errors.retain(|e| e.path != rel);
+        if !cfg.site.join(rel).is_file() {
+            return;
+        }
+        match scan::read_post(&cfg.site, rel) {
+            Ok(post) => {
+                let i = self.posts.partition_point(|p| p.path.as_str() < rel);
+                self.resolutions.insert(i, resolve_post(resolver, &post));
+                self.posts.insert(i, post);
+            }
+            Err(e) => self.post_errors.push(e),
+        }
+    }
+
+    /// The sources the posts reference, with their facts: taken from `previous` when the file's
+    /// size and mtime are unchanged and it is not in `touched`, else from the manifest's stat
+    /// fast path, else read from disk (in parallel).
+    fn fill_sources(
+        &self,
+        mut previous: BTreeMap<String, Source>,
+        touched: &BTreeSet<String>,
+        cfg: &Config,
+        manifest: Option<&Manifest>,
+        want_hash: bool,
+    ) -> BTreeMap<String, Source> {
+        let mut sources = self.collect_sources(&cfg.site);
+        let todo: Vec<(&String, &mut Source)> = sources
+            .iter_mut()
+            .filter_map(|(rel, s)| {
+                let old = previous.remove(rel).filter(|_| !touched.contains(rel));
+                match old {
+                    Some(o) if o.size == s.size && o.mtime_ns == s.mtime_ns && o.hash.is_some() => {
+                        (s.hash, s.info) = (o.hash, o.info);
+                        None
+                    }
+                    _ => Some((rel, s)),
+                }
+            })
+            .collect();
+        todo.into_par_iter().for_each(|(rel, s)| {
+            let record = manifest.and_then(|m| m.sources.get(rel.as_str()));
+            fill_facts(s, record, cfg.max_file_bytes, want_hash);
+        });
+        sources
+    }
+
+    /// Every referenced source with status ok, stat'ed, with who references it.
+    fn collect_sources(&self, site: &Path) -> BTreeMap<String, Source> {
+        let mut sources: BTreeMap<String, Source> = BTreeMap::new();
+        for (post, res) in self.posts.iter().zip(&self.resolutions) {
+            for (r, x) in post.refs.iter().zip(res) {
+                let (Status::Ok, Some(src)) = (x.status, &x.source) else {
+                    continue;
+                };
+                let entry = sources.entry(src.clone()).or_insert_with(|| {
+                    let abs = crate::paths::abs(site, src);
+                    let (size, mtime_ns) = cache::stat(&abs).unwrap_or((0, 0));
+                    Source {
+                        abs,
+                        size,
+                        mtime_ns,
+                        hash: None,
+                        info: Err(EnvFault::Unread.into()),
+                        referenced_by: Vec::new(),
+                        extension_mismatch: x.extension_mismatch,
+                        rewritable: false,
+                    }
+                });
+                entry
+                    .referenced_by
+                    .push(format!("{}:{}", post.path, r.line));
+                entry.rewritable |= r.kind != RefKind::FrontMatter;
+            }
+        }
+        sources
+    }
+
+    /// The dependency index: every image path a post names → the posts naming it. Includes
+    /// paths whose file is missing, so that adding that file later is known to matter.
+    pub fn uses(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (post, res) in self.posts.iter().zip(&self.resolutions) {
+            for x in res {
+                if let Some(src) = &x.source {
+                    uses.entry(src.clone())
+                        .or_default()
+                        .insert(post.path.clone());
+                }
+            }
+        }
+        uses
+    }
+
+    /// Image files in the folders the posts reference that no post uses, site-relative, sorted
+    /// by folder, then name.
+    pub fn orphans(&self, root: &Path) -> Vec<String> {
+        let mut referenced: BTreeSet<&str> = BTreeSet::new();
+        let mut folders: BTreeSet<&str> = BTreeSet::new();
+        for x in self.resolutions.iter().flatten() {
+            let Some(src) = &x.source else { continue };
+            referenced.insert(src);
+            if matches!(
+                x.status,
+                Status::Ok | Status::Unsupported | Status::NotImage
+            ) {
+                folders.insert(crate::paths::folder(src));
+            }
+        }
+        let mut out = Vec::new();
+        for f in folders {
+            let dir = if f.is_empty() {
+                root.to_path_buf()
+            } else {
+                root.join(f)
+            };
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut names: Vec<String> = rd
+                .flatten()
+                .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.') && has_image_extension(n))
+                .collect();
+            names.sort();
+            for n in names {
+                let rel = if f.is_empty() { n } else { format!("{f}/{n}") };
+                if !referenced.contains(rel.as_str()) {
+                    out.push(rel);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The resolver for the site's root and `baseurl`.
+fn resolver(cfg: &Config, jekyll: &JekyllConfig) -> Result<Resolver> {
+    Resolver::new(&cfg.site, &jekyll.baseurl).map_err(|e| Error::Site {
+        path: cfg.site.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// Resolve every reference of a post.
+fn resolve_post(resolver: &Resolver, post: &Post) -> Vec<Resolution> {
+    post.refs
+        .iter()
+        .map(|r| resolver.resolve(&r.url, &post.path, r.kind == RefKind::FrontMatter))
+        .collect()
+}
+
+/// A source's hash and header facts: from the manifest's record when its size and mtime match,
+/// else from the file (never read when it is over `max_file_bytes`).
+fn fill_facts(s: &mut Source, record: Option<&SourceRecord>, max_file_bytes: u64, want_hash: bool) {
+    if let Some(rec) = record.filter(|r| r.size == s.size && r.mtime_ns == s.mtime_ns) {
+        s.hash = Some(rec.hash.clone());
+        s.info = Ok(rec.info.clone());
+        return;
+    }
+    if s.size > max_file_bytes {
+        s.info = Err(InputFault::FileTooLarge {
+            size: s.size,
+            max: max_file_bytes,
+        }
+        .into());
+        return;
+    }
+    match std::fs::read(&s.abs) {
+        Ok(bytes) => {
+            s.info = probe::probe(&bytes).map_err(ImageFault::from);
+            if want_hash {
+                s.hash = Some(cache::hash_bytes(&bytes));
+            }
+        }
+        Err(e) => s.info = Err(EnvFault::Read(e.to_string()).into()),
+    }
+}
