@@ -15,7 +15,7 @@ use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
 
-use crate::encode::guard::Chosen;
+use crate::encode::Encoded;
 use crate::encode::{Conversion, Origin};
 use crate::error::Result;
 use crate::format::OutFormat;
@@ -76,7 +76,7 @@ pub struct Entry {
 
 impl Entry {
     /// The record of what the size guard kept.
-    pub fn of(chosen: &Chosen) -> Entry {
+    pub fn of(chosen: &Encoded) -> Entry {
         Entry {
             width: chosen.width,
             height: chosen.height,

@@ -6,7 +6,7 @@
 //! then decides everything as one value: per unique source, the variants, names and folders,
 //! and whether it is fresh, needs a repair or a full encode (with the exact [`encode::Request`]).
 //! The [`pipeline`] **encodes** the jobs in parallel ([`encode`], whose size guard picks what is
-//! worth serving), **writes** them atomically ([`write`], remembered in the [`cache`]) and
+//! worth serving), **writes** them atomically ([`write`](mod@write), remembered in the [`cache`]) and
 //! **rewrites** the posts' image spans into responsive `<picture>` markup ([`rewrite`],
 //! recognised later through [`marker`]). `build`, `build --dry-run` and `check` consume the
 //! same plan; `watch` keeps a pipeline session and refreshes only what changed. [`report`]
@@ -31,6 +31,8 @@ pub mod resolve;
 pub mod rewrite;
 pub mod scan;
 pub mod survey;
+#[cfg(test)]
+mod testutil;
 pub mod timings;
 pub mod units;
 pub mod watch;

@@ -111,13 +111,7 @@ fn raw_dimensions(b: &[u8], format: Format) -> Option<(u32, u32)> {
 mod tests {
     use super::*;
 
-    fn corpus(name: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/tests/fixtures/corpus/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
+    use crate::testutil::corpus;
 
     #[test]
     fn counts_gif_frames_without_decoding() {

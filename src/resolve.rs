@@ -321,15 +321,6 @@ impl Resolver {
         }
         res
     }
-
-    /// The absolute path of a site-relative source.
-    pub fn abs(&self, rel: &str) -> PathBuf {
-        let mut p = self.root.clone();
-        for s in rel.split('/') {
-            p.push(s);
-        }
-        p
-    }
 }
 
 fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {

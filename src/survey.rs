@@ -349,3 +349,81 @@ fn fill_facts(s: &mut Source, record: Option<&SourceRecord>, max_file_bytes: u64
         Err(e) => s.info = Err(EnvFault::Read(e.to_string()).into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> (tempfile::TempDir, Config) {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("_posts")).unwrap();
+        std::fs::create_dir_all(r.join("img")).unwrap();
+        let icon = crate::testutil::corpus("icon-16-go-home.png");
+        std::fs::write(r.join("img/a.png"), &icon).unwrap();
+        std::fs::write(r.join("_posts/a.md"), "![a](/img/a.png)\n").unwrap();
+        std::fs::write(r.join("_posts/b.md"), "![b](/img/b.png)\n").unwrap();
+        let cfg = Config::new(r).unwrap();
+        (d, cfg)
+    }
+
+    #[test]
+    fn refresh_rereads_only_the_changed_posts() {
+        let (d, cfg) = site();
+        let mut s = Survey::take(&cfg, None, true).unwrap();
+        assert_eq!(s.posts.len(), 2);
+        // Both posts change on disk, but only a.md is reported: b.md must not be re-read.
+        std::fs::write(
+            d.path().join("_posts/a.md"),
+            "![a](/img/a.png)\n![x](/img/a.png)\n",
+        )
+        .unwrap();
+        std::fs::write(d.path().join("_posts/b.md"), "no images any more\n").unwrap();
+        s.refresh(
+            &cfg,
+            &Manifest::default(),
+            &[Change::PostSaved("_posts/a.md".into())],
+        )
+        .unwrap();
+        assert_eq!(s.posts[0].refs.len(), 2, "a.md was re-read");
+        assert_eq!(s.posts[1].refs.len(), 1, "b.md was not");
+        assert_eq!(s.sources["img/a.png"].referenced_by.len(), 2);
+        // A new post appears in path order; a removed one goes.
+        std::fs::write(d.path().join("_posts/0.md"), "![z](/img/a.png)\n").unwrap();
+        std::fs::remove_file(d.path().join("_posts/b.md")).unwrap();
+        let changes = [
+            Change::PostSaved("_posts/0.md".into()),
+            Change::PostRemoved("_posts/b.md".into()),
+        ];
+        s.refresh(&cfg, &Manifest::default(), &changes).unwrap();
+        let paths: Vec<&str> = s.posts.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, vec!["_posts/0.md", "_posts/a.md"]);
+        assert_eq!(s.resolutions.len(), 2);
+    }
+
+    #[test]
+    fn refresh_resolves_a_new_image_and_rereads_a_replaced_one() {
+        let (d, cfg) = site();
+        let mut s = Survey::take(&cfg, None, true).unwrap();
+        assert!(!s.sources.contains_key("img/b.png"), "b.png is missing");
+        let old = s.sources["img/a.png"].hash.clone();
+        std::fs::write(
+            d.path().join("img/b.png"),
+            crate::testutil::corpus("icon-32-save.png"),
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("img/a.png"),
+            crate::testutil::corpus("icon-24-palette-folder.png"),
+        )
+        .unwrap();
+        let changes = [
+            Change::ImageChanged("img/b.png".into()),
+            Change::ImageChanged("img/a.png".into()),
+        ];
+        s.refresh(&cfg, &Manifest::default(), &changes).unwrap();
+        assert_eq!(s.sources["img/b.png"].info.as_ref().unwrap().width, 32);
+        assert_eq!(s.sources["img/a.png"].info.as_ref().unwrap().width, 24);
+        assert_ne!(s.sources["img/a.png"].hash, old);
+    }
+}

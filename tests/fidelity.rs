@@ -417,7 +417,7 @@ fn with_jpeg_metadata(jpeg: &[u8]) -> Vec<u8> {
     out
 }
 
-fn encode_all(bytes: &[u8], widths: &[u32]) -> postpix::encode::Chosen {
+fn encode_all(bytes: &[u8], widths: &[u32]) -> postpix::encode::Encoded {
     encode_bytes(
         bytes,
         widths,

@@ -53,13 +53,7 @@ pub fn check_complete(bytes: &[u8], format: Format) -> Result<(), Truncation> {
 mod tests {
     use super::*;
 
-    fn corpus(name: &str) -> Vec<u8> {
-        std::fs::read(format!(
-            "{}/tests/fixtures/corpus/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap()
-    }
+    use crate::testutil::corpus;
 
     #[test]
     fn whole_corpus_files_are_complete() {

@@ -1,4 +1,4 @@
-//! Animated GIF: GIF bytes and a [`Request`] in, animated WebP per requested width out, and the
+//! Animated GIF: GIF bytes and the requested [`Op`]s in, animated WebP per requested width out, and the
 //! GIF itself (without comments and XMP) as the fallback.
 //!
 //! Frames come from [`decode::gif_frames`], already composited to full-canvas RGBA. Each is
@@ -18,7 +18,7 @@ use super::decode;
 use super::metadata;
 use super::output::{Encoded, Origin, Output};
 use super::pixels::{Layout, Pixels};
-use super::request::Request;
+use super::request::Op;
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings, LosslessMode};
 use crate::container::gif;
@@ -34,15 +34,15 @@ pub fn webp_loop_count(gif_loop: Option<u16>) -> i32 {
     }
 }
 
-/// Make every op of `req` for an animated GIF: animated WebP at the ops' widths, the stripped
-/// GIF for its `SourceBytes` op. Outputs come back in the ops' order.
+/// Make every op for an animated GIF: animated WebP at the ops' widths, the stripped GIF for
+/// its `SourceBytes` op. Outputs come back in the ops' order.
 ///
 /// `LosslessMode::Auto` uses the lossy config with libwebp's `allow_mixed`, which encodes each
 /// frame both ways and keeps the smaller (pixel art stays exact, video-like GIFs shrink);
 /// `Always` is lossless, `Never` lossy only.
 pub fn encode(
     bytes: &[u8],
-    req: &Request,
+    ops: &[Op],
     settings: &EncodeSettings,
     limits: &DecodeLimits,
 ) -> Result<Encoded, ImageFault> {
@@ -52,7 +52,7 @@ pub fn encode(
     let (width, height, frames) = decode::gif_frames(bytes, limits)?;
     let loop_count = webp_loop_count(info.loop_count);
     let mut encoders = Vec::new();
-    for op in req.ops.iter().filter(|o| o.origin == Origin::Encoded) {
+    for op in ops.iter().filter(|o| o.origin == Origin::Encoded) {
         encoders.push((
             *op,
             AnimEncoder::new(op.width, op.height, loop_count, settings)?,
@@ -69,8 +69,8 @@ pub fn encode(
         timestamp_ms = timestamp_ms.saturating_add(i32::try_from(delay).unwrap_or(i32::MAX));
     }
     let mut encoded = encoders.into_iter();
-    let mut outputs = Vec::with_capacity(req.ops.len());
-    for op in &req.ops {
+    let mut outputs = Vec::with_capacity(ops.len());
+    for op in ops {
         let bytes = match op.origin {
             // The GIF itself, without comments and XMP; a GIF whose structure cannot be walked
             // cleanly was already refused by the decoder, but never serve it unstripped.
@@ -96,6 +96,7 @@ pub fn encode(
         orientation: 1,
         frames: Some(info.frames),
         outputs,
+        dropped: Vec::new(),
         conversions: metadata::removed(bytes, Format::Gif).into_iter().collect(),
     })
 }

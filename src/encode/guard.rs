@@ -10,51 +10,24 @@ use super::output::{Conversion, Dropped, Encoded, Origin, Output};
 use crate::format::OutFormat;
 use crate::units::guard_size;
 
-/// What the guard kept of one source's candidates.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chosen {
-    /// Upright source width.
-    pub width: u32,
-    /// Upright source height.
-    pub height: u32,
-    /// Whether the WebP variants are lossless.
-    pub lossless: bool,
-    /// EXIF orientation applied.
-    pub orientation: u8,
-    /// Kept variants: by ascending width, WebP before the fallback (for an animation, the
-    /// animated WebPs and then the GIF).
-    pub outputs: Vec<Output>,
-    /// Variants left out, by width, with the reason (the plan's and the guard's).
-    pub dropped: Vec<Dropped>,
-    /// What was done to the source, the animation's outcome first.
-    pub conversions: Vec<Conversion>,
-}
-
 /// Choose what to serve of `enc`, a fresh encode of a source of `source_len` bytes; `planned`
 /// are the variants the plan already left out (too large for WebP).
-pub fn select(enc: Encoded, source_len: usize, planned: Vec<Dropped>) -> Chosen {
+pub fn select(mut enc: Encoded, source_len: usize, planned: Vec<Dropped>) -> Encoded {
     let mut dropped = planned;
-    let mut conversions = Vec::new();
-    let outputs = match enc.frames {
+    let candidates = std::mem::take(&mut enc.outputs);
+    enc.outputs = match enc.frames {
         Some(frames) => {
-            let outputs = select_animated(enc.outputs, &mut dropped);
+            let outputs = select_animated(candidates, &mut dropped);
             let webp = outputs.iter().any(|o| o.format == OutFormat::Webp);
-            conversions.push(Conversion::Animation { frames, webp });
+            enc.conversions
+                .insert(0, Conversion::Animation { frames, webp });
             outputs
         }
-        None => select_still(enc.outputs, source_len, &mut dropped),
+        None => select_still(candidates, source_len, &mut dropped),
     };
-    conversions.extend(enc.conversions);
     dropped.sort_by_key(|d| d.width);
-    Chosen {
-        width: enc.width,
-        height: enc.height,
-        lossless: enc.lossless,
-        orientation: enc.orientation,
-        outputs,
-        dropped,
-        conversions,
-    }
+    enc.dropped = dropped;
+    enc
 }
 
 fn select_still(
@@ -154,6 +127,7 @@ mod tests {
             orientation: 1,
             frames,
             outputs,
+            dropped: vec![],
             conversions: vec![],
         }
     }

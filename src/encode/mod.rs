@@ -26,7 +26,6 @@ pub mod webp;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-pub use guard::Chosen;
 pub use output::{Conversion, Dropped, Encoded, Origin, Output};
 pub use pixels::{Layout, Pixels};
 pub use request::{Op, Request, Shape, WebpMode};
@@ -44,7 +43,7 @@ pub fn run(
 ) -> Result<Encoded, ImageFault> {
     let result = catch_unwind(AssertUnwindSafe(|| match req.shape {
         Shape::Still => still::encode(bytes, req, settings, limits),
-        Shape::Animated => animated::encode(bytes, req, settings, limits),
+        Shape::Animated => animated::encode(bytes, &req.ops, settings, limits),
     }));
     match result {
         Ok(r) => r,

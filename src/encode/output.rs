@@ -159,7 +159,8 @@ impl<'de> Deserialize<'de> for Conversion {
     }
 }
 
-/// Everything the encoder produced for one source, before the size guard chose.
+/// Everything the encoder produced for one source: its candidates, and after the size guard
+/// ([`super::guard::select`]) the outputs worth serving and the ones dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Encoded {
     /// Upright source width (after EXIF orientation).
@@ -172,9 +173,14 @@ pub struct Encoded {
     pub orientation: u8,
     /// Frames of an animation; `None` for a still image.
     pub frames: Option<usize>,
-    /// One candidate per requested op, in order, then the offered source, if any.
+    /// Before the guard: one candidate per requested op, in order, then the offered source, if
+    /// any. After: the kept variants by ascending width, WebP before the fallback (for an
+    /// animation, the animated WebPs and then the GIF).
     pub outputs: Vec<Output>,
-    /// What was done to the source on the way (colour, orientation, metadata).
+    /// Variants left out, by width, with the reason (empty until the guard has chosen).
+    pub dropped: Vec<Dropped>,
+    /// What was done to the source on the way (the animation's outcome first, once chosen;
+    /// then colour, orientation, metadata).
     pub conversions: Vec<Conversion>,
 }
 

@@ -1,8 +1,8 @@
 //! Still images: source bytes and a [`Request`] in, one candidate per requested op out.
 //!
 //! The source is decoded **once**; each requested width is resized once and encoded as the ops
-//! ask: WebP ([`webp`](super::webp)), a progressive JPEG ([`jpeg`](super::jpeg)) or an
-//! oxipng PNG ([`png`](super::png)), or the source's own bytes with metadata stripped. The one
+//! ask: WebP ([`webp`]), a progressive JPEG ([`jpeg`]) or an
+//! oxipng PNG ([`png`]), or the source's own bytes with metadata stripped. The one
 //! decision left to this room is [`WebpMode::Decide`]: lossless WebP for a graphic only where it
 //! is not larger than lossy, which needs the pixels to measure.
 
@@ -108,6 +108,7 @@ pub fn encode(
         orientation: src.orientation,
         frames: None,
         outputs,
+        dropped: Vec::new(),
         conversions,
     })
 }

@@ -8,15 +8,9 @@ use crate::pipeline::execute::encode_bytes;
 use crate::plan::plan_widths;
 use pixels::scaled_height;
 
-fn corpus(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/corpus/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use crate::testutil::corpus;
 
-fn enc(name: &str, widths: &[u32]) -> Chosen {
+fn enc(name: &str, widths: &[u32]) -> Encoded {
     encode_bytes(
         &corpus(name),
         widths,
@@ -57,7 +51,7 @@ fn decode_output(o: &Output) -> image::RgbaImage {
 }
 
 /// Every output decodes, is no wider than the source and keeps its aspect ratio within 1 px.
-fn check_outputs(name: &str, e: &Chosen) {
+fn check_outputs(name: &str, e: &Encoded) {
     assert!(!e.outputs.is_empty(), "{name}: no outputs");
     for o in &e.outputs {
         decode_output(o);

@@ -1,9 +1,9 @@
 //! Execute: the plan's jobs in, encoded variants on disk and one [`Outcome`] per job out.
 //!
 //! Jobs that need work (a repair or a full encode) run in parallel on one rayon pool, largest
-//! first, each starting only when its estimated memory fits the budget ([`Budget`]). A task
+//! first, each starting only when its estimated memory fits the memory budget. A task
 //! reads its source, checks it is the file the plan hashed and that it is whole, asks the
-//! encoder for the plan's [`Request`], lets the size guard choose (a fresh encode) and writes
+//! encoder for the plan's [`Request`](crate::encode::Request), lets the size guard choose (a fresh encode) and writes
 //! its files atomically as soon as they exist, so memory holds the images in flight, never the
 //! whole site's outputs. A dry run does all of it but the writes.
 
@@ -17,7 +17,7 @@ use super::Progress;
 use crate::cache::{self, Entry, FileRecord};
 use crate::config::Config;
 use crate::container;
-use crate::encode::{self, guard, Chosen, DecodeLimits, EncodeSettings, Output};
+use crate::encode::{self, guard, DecodeLimits, EncodeSettings, Encoded, Output};
 use crate::error::{EnvFault, Error, ImageFault, InputFault, Result};
 use crate::paths;
 use crate::plan::{self, Job, Plan, Work};
@@ -117,7 +117,7 @@ pub fn encode_bytes(
     widths: &[u32],
     settings: &EncodeSettings,
     limits: &DecodeLimits,
-) -> std::result::Result<Chosen, ImageFault> {
+) -> std::result::Result<Encoded, ImageFault> {
     let info = crate::probe::probe(bytes)?;
     let (request, dropped) = plan::request(&info, widths, settings.lossless);
     let enc = encode::run(bytes, &request, settings, limits)?;

@@ -3,7 +3,7 @@
 //! In: a [`Config`] and a [`Mode`]. Out: a [`BuildReport`]. A [`Session`] holds what one run
 //! learns (the survey and the manifest) so that `watch` can keep it and refresh only what
 //! changed; [`run`] is one session used once. Build, dry run and check are the same pass over
-//! the same [`Plan`](crate::plan::Plan): a check executes nothing, a dry run writes nothing.
+//! the same [`Plan`]: a check executes nothing, a dry run writes nothing.
 //! Only this room sequences I/O; the rooms it calls are pure or do one kind of I/O each:
 //! [`execute`] encodes and writes variants, [`outcome`] folds the results into the manifest and
 //! the report, [`posts`] rewrites the posts, [`mirror`] copies the site for `--out`, [`scan`]

@@ -121,12 +121,7 @@ pub fn build(r: &BuildReport, dry_run: bool, quiet: bool, st: &Style) -> String 
     if !quiet {
         out.push_str(&headline(r, dry_run, st));
     }
-    let failed: Vec<String> = r
-        .images
-        .iter()
-        .filter(|i| i.status == ImageStatus::Failed)
-        .map(|i| format!("  {}: {}", i.source, reason(i)))
-        .collect();
+    let failed = with_status(r, ImageStatus::Failed);
     section(&mut out, &st.paint("Failed:", "1;31"), &failed);
     for e in &r.errors {
         let _ = writeln!(out, "{} {e}", st.paint("error:", "1;31"));
@@ -134,13 +129,7 @@ pub fn build(r: &BuildReport, dry_run: bool, quiet: bool, st: &Style) -> String 
     if quiet {
         return out;
     }
-    let skipped: Vec<String> = r
-        .images
-        .iter()
-        .filter(|i| i.status == ImageStatus::Skipped)
-        .map(|i| format!("  {}: {}", i.source, reason(i)))
-        .collect();
-    section(&mut out, "Skipped:", &skipped);
+    section(&mut out, "Skipped:", &with_status(r, ImageStatus::Skipped));
     let left: Vec<String> = r
         .left
         .iter()
@@ -164,6 +153,15 @@ pub fn build(r: &BuildReport, dry_run: bool, quiet: bool, st: &Style) -> String 
     }
     section(&mut out, &st.paint("Warnings:", "1;33"), &warnings);
     out
+}
+
+/// `  source: why` for each image with `status`.
+fn with_status(r: &BuildReport, status: ImageStatus) -> Vec<String> {
+    r.images
+        .iter()
+        .filter(|i| i.status == status)
+        .map(|i| format!("  {}: {}", i.source, reason(i)))
+        .collect()
 }
 
 fn reason(i: &ImageReport) -> String {

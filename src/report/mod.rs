@@ -72,10 +72,8 @@ pub struct PostScanReport {
     /// Its references.
     pub refs: Vec<RefReport>,
     /// Why it could not be read, if it couldn't.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "opt_as_text"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "opt_as_text")]
     pub error: Option<crate::error::PostFault>,
 }
 
@@ -97,10 +95,8 @@ pub struct ImageScanReport {
     /// `post:line` of every reference to it.
     pub referenced_by: Vec<String>,
     /// Why its header could not be read.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "opt_as_text"
-    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "opt_as_text")]
     pub error: Option<crate::error::ImageFault>,
 }
 

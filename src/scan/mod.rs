@@ -1,6 +1,6 @@
 //! Scan: walk a site, read its Markdown files and find every image reference in them.
 //!
-//! In: a site root and the walk settings. Out: one [`PostScan`] per Markdown file, each holding the
+//! In: a site root and the walk settings. Out: one [`Post`] per Markdown file, each holding the
 //! [`ImageRef`]s found in it with exact byte spans into the original text. Nothing is resolved
 //! here (that is `resolve`'s job) and nothing is written.
 //!

@@ -121,15 +121,6 @@ pub fn is_markdown(name: &str) -> bool {
     lower.ends_with(".md") || lower.ends_with(".markdown")
 }
 
-/// Site-relative path with `/` separators.
-pub fn rel_path(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 /// Every regular file of the site that Jekyll would see, site-relative, sorted: build output,
 /// dependencies, dot-folders, `exclude:`d paths, postpix's variant folders and `extra_skip`
 /// (absolute folders: `--out` and the cache when they sit inside the site) are left out, and
@@ -166,11 +157,11 @@ pub fn site_files(
                     return false;
                 }
             }
-            !cfg.is_excluded(&rel_path(root, e.path()))
+            !cfg.is_excluded(&crate::paths::rel(root, e.path()))
         });
     for entry in walker.flatten() {
         if entry.file_type().is_file() {
-            out.push(rel_path(root, entry.path()));
+            out.push(crate::paths::rel(root, entry.path()));
         }
     }
     out

@@ -224,8 +224,8 @@ impl Known {
     }
 }
 
-/// Wait until none of `paths` changes size or mtime between two looks [`SETTLE_STEP`] apart,
-/// for at most [`SETTLE_MAX`]: a file being copied in or written by a slow tool is read whole.
+/// Wait until none of `paths` changes size or mtime between two looks 100 ms apart,
+/// for at most 3 s: a file being copied in or written by a slow tool is read whole.
 pub fn wait_until_still(paths: &[PathBuf]) {
     if paths.is_empty() {
         return;
