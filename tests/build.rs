@@ -32,6 +32,79 @@ fn images_by_source(v: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// The `--json` report's fields: later work may add fields, never rename or drop one (CI
+/// scripts read them).
+fn assert_report_keeps_its_fields(v: &Value) {
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let has_all = |v: &Value, want: &[&str], what: &str| {
+        let got = keys(v);
+        for w in want {
+            assert!(
+                got.iter().any(|g| g == w),
+                "{what} lost its field {w:?}: {got:?}"
+            );
+        }
+    };
+    has_all(
+        v,
+        &[
+            "images", "posts", "left", "problems", "errors", "warnings", "summary",
+        ],
+        "the report",
+    );
+    has_all(
+        &v["summary"],
+        &[
+            "encoded",
+            "cached",
+            "failed",
+            "skipped",
+            "variants_written",
+            "variants_pruned",
+            "posts_changed",
+            "refs_rewritten",
+            "refs_left",
+            "bytes_before",
+            "bytes_after",
+            "errors",
+        ],
+        "the summary",
+    );
+    let image = v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["variants"].as_array().is_some_and(|a| !a.is_empty()))
+        .unwrap();
+    has_all(
+        image,
+        &[
+            "source",
+            "status",
+            "error",
+            "variants",
+            "dropped",
+            "conversions",
+            "bytes_before",
+            "bytes_after",
+        ],
+        "an image",
+    );
+    has_all(
+        &image["variants"][0],
+        &["path", "format", "width", "height", "bytes"],
+        "a variant",
+    );
+    has_all(&v["posts"][0], &["path", "changed", "rewritten"], "a post");
+    if let Some(note) = v["left"].as_array().and_then(|a| a.first()) {
+        has_all(note, &["post", "line", "message"], "a note");
+    }
+}
+
 #[test]
 fn site_example_build_meets_the_issue() {
     let site = TestSite::copy_of("site-example");
@@ -42,6 +115,7 @@ fn site_example_build_meets_the_issue() {
         .collect();
 
     let v = build(&site, &[]);
+    assert_report_keeps_its_fields(&v);
     let images = images_by_source(&v);
     assert!(!images.is_empty());
     for (src, img) in &images {
