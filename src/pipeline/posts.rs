@@ -63,7 +63,7 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
             }));
             continue;
         };
-        let Some(links) = links(rel, offer, cfg) else {
+        let Some((links, natural)) = links(rel, offer, cfg) else {
             let why = offer
                 .images
                 .iter()
@@ -78,7 +78,8 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
         };
         let original = &post.original[r.span.clone()];
         let eager = edits.is_empty();
-        match rewrite::picture(r, original, &links, &cfg.variant_dir, &cfg.sizes, eager) {
+        let (dir, sizes) = (&cfg.variant_dir, &cfg.sizes);
+        match rewrite::picture(r, original, &links, dir, sizes, natural, eager) {
             Ok(p) => edits.push((r.span.clone(), p.to_html())),
             Err(Skip::Ial) => left.push(note(NoteKind::Ial)),
             Err(_) => left.push(note(NoteKind::NoVariants)),
@@ -92,25 +93,25 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
     Markup { text, edits, left }
 }
 
-/// The variants of the source at `rel` as the markup names them, from its folder's set.
-fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<Vec<VariantLink>> {
+/// The variants of the source at `rel` as the markup names them, from its folder's set, and
+/// the source's upright size.
+fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<(Vec<VariantLink>, (u32, u32))> {
     let i = *offer.plan.job_of.get(rel)?;
     let job = &offer.plan.jobs[i];
     let entry = offer.entries[i].as_ref()?;
     let folder = plan::variant_folder(rel, &cfg.variant_dir);
     let set = job.sets.iter().find(|s| s.folder == folder)?;
-    Some(
-        entry
-            .outputs
-            .iter()
-            .map(|o| VariantLink {
-                file_name: plan::variant_name(&set.slug, o.width, &job.key, o.format),
-                width: o.width,
-                height: o.height,
-                format: o.format,
-            })
-            .collect(),
-    )
+    let links = entry
+        .outputs
+        .iter()
+        .map(|o| VariantLink {
+            file_name: plan::variant_name(&set.slug, o.width, &job.key, o.format),
+            width: o.width,
+            height: o.height,
+            format: o.format,
+        })
+        .collect();
+    Some((links, (entry.width, entry.height)))
 }
 
 /// Apply one post's markup as `mode` says, and report it. Returns the text now on disk when
