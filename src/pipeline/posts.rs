@@ -48,7 +48,7 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
     let mut edits = Vec::new();
     let mut left = Vec::new();
     for (r, x) in post.refs.iter().zip(res) {
-        if r.kind == RefKind::FrontMatter || x.status == Status::External {
+        if x.status == Status::External {
             continue;
         }
         let note = |kind| Note {
@@ -56,6 +56,12 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
             line: r.line,
             kind,
         };
+        if r.kind == RefKind::FrontMatter {
+            if x.status == Status::Ok {
+                left.push(note(NoteKind::FrontMatter { url: r.url.clone() }));
+            }
+            continue;
+        }
         let (Status::Ok, Some(rel)) = (x.status, &x.source) else {
             left.push(note(NoteKind::Unresolved {
                 status: x.status,
@@ -141,7 +147,10 @@ pub fn apply(
     if !changed {
         return None;
     }
-    report.summary.posts_changed += 1;
+    // Under --out a post copied as it is was not changed by postpix.
+    if m.text != post.current {
+        report.summary.posts_changed += 1;
+    }
     match mode {
         Mode::Check => report.problems.extend(stale_notes(post, &m.edits)),
         Mode::DryRun => diff.push_str(

@@ -87,6 +87,15 @@ pub fn scan(r: &ScanReport, st: &Style) -> String {
             animated.join(", ")
         );
     }
+    let no_alt: Vec<String> = r
+        .posts
+        .iter()
+        .flat_map(|p| p.refs.iter().map(move |x| (p, x)))
+        .filter(|(_, x)| x.no_alt)
+        .map(|(p, x)| format!("  {}:{}  {}", p.path, x.line, x.url))
+        .collect();
+    let head = "No alt text (add alt=\"...\", or alt=\"\" if the image is decorative):";
+    section(&mut out, &st.paint(head, "1"), &no_alt);
     let orphans: Vec<String> = r.orphans.iter().map(|o| format!("  {o}")).collect();
     let head = "Unused images (in referenced folders, used by no post):";
     section(&mut out, &st.paint(head, "1"), &orphans);
@@ -185,9 +194,14 @@ fn headline(r: &BuildReport, dry_run: bool, st: &Style) -> String {
         s.failed,
         s.skipped
     );
+    let (written, pruned, changed) = if dry_run {
+        ("would be written", "would be pruned", "would change")
+    } else {
+        ("written", "pruned", "changed")
+    };
     let _ = writeln!(
         out,
-        "  {} variant file(s) written, {} pruned; {} post(s) changed, {} reference(s) as <picture>, {} left as they are",
+        "  {} variant file(s) {written}, {} {pruned}; {} post(s) {changed}, {} reference(s) as <picture>, {} left as they are",
         s.variants_written, s.variants_pruned, s.posts_changed, s.refs_rewritten, s.refs_left
     );
     if s.bytes_before > 0 {
