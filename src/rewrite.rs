@@ -112,7 +112,7 @@ pub fn encode_url_path(path: &str) -> String {
 /// reference is replaced by `<variant_dir>/<file_name>`, so `{{site.baseurl}}`, root-relative
 /// and document-relative references keep working. Query and fragment are dropped.
 pub fn variant_url(ref_url: &str, variant_dir: &str, file_name: &str) -> String {
-    let url = ref_url.trim();
+    let url = &crate::resolve::url_standard_clean(ref_url);
     // `{{ "/p/a.png" | relative_url }}`: the path lives inside the quotes.
     if url.starts_with("{{") && url.contains('|') {
         if let (Some(q1), Some(end)) = (url.find(['"', '\'']), url.find("}}")) {
@@ -505,6 +505,10 @@ mod tests {
             "../postimg/r/a-480.1.webp"
         );
         assert_eq!(variant_url("a.jpg", "r", f), "r/a-480.1.webp");
+        assert_eq!(
+            variant_url("/images/x/\n2464.png", "r", f),
+            "/images/x/r/a-480.1.webp"
+        );
         assert_eq!(
             variant_url("/post img/a,b.jpg", "r", f),
             "/post%20img/r/a-480.1.webp"

@@ -87,6 +87,15 @@ pub fn scan(r: &ScanReport, st: &Style) -> String {
             animated.join(", ")
         );
     }
+    let svgs = r
+        .posts
+        .iter()
+        .flat_map(|p| p.refs.iter())
+        .filter(|x| is_svg(x))
+        .count();
+    if svgs > 0 {
+        let _ = writeln!(out, "\nSVG: {svgs} reference(s), served as is.");
+    }
     let no_alt: Vec<String> = r
         .posts
         .iter()
@@ -103,6 +112,11 @@ pub fn scan(r: &ScanReport, st: &Style) -> String {
     out
 }
 
+/// An SVG: served as it is, nothing to do.
+fn is_svg(x: &super::RefReport) -> bool {
+    x.format == Some(crate::format::Format::Svg)
+}
+
 /// Unreadable posts and references that are not ok, with what to do.
 fn scan_problems(r: &ScanReport, st: &Style) -> Vec<String> {
     let mut problems = Vec::new();
@@ -110,7 +124,11 @@ fn scan_problems(r: &ScanReport, st: &Style) -> Vec<String> {
         if let Some(e) = &p.error {
             problems.push(format!("  {}  {e}", p.path));
         }
-        for x in p.refs.iter().filter(|x| !x.status.hint().is_empty()) {
+        for x in p
+            .refs
+            .iter()
+            .filter(|x| !x.status.hint().is_empty() && !is_svg(x))
+        {
             problems.push(format!(
                 "  {}:{}  {} {}\n      {}",
                 p.path,
