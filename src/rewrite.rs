@@ -309,7 +309,7 @@ impl AuthorSize {
 fn css_px(v: &str) -> Option<u32> {
     let n = v.trim().trim_end_matches("px").trim();
     let f: f64 = n.parse().ok()?;
-    (f.is_finite() && f >= 1.0 && f < 100_000.0).then(|| f.ceil() as u32)
+    (1.0..100_000.0).contains(&f).then(|| f.ceil() as u32)
 }
 
 /// The column width of a `sizes` postpix wrote itself (`(max-width: Npx) 100vw, Npx`).
