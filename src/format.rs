@@ -15,7 +15,9 @@ pub enum Format {
     Gif,
     /// WebP (`RIFF....WEBP`): recognised, not re-encoded.
     Webp,
-    /// Another raster or vector format we recognise but do not process (BMP, TIFF, AVIF, SVG, ...).
+    /// SVG (`<svg`, or an XML prolog): vector, served as it is.
+    Svg,
+    /// Another raster format we recognise but do not process (BMP, TIFF, AVIF, ICO, ...).
     Other,
 }
 
@@ -32,6 +34,7 @@ impl Format {
             Format::Png => "png",
             Format::Gif => "gif",
             Format::Webp => "webp",
+            Format::Svg => "svg",
             Format::Other => "other",
         }
     }
@@ -44,6 +47,7 @@ impl Format {
             Format::Png => ext == "png",
             Format::Gif => ext == "gif",
             Format::Webp => ext == "webp",
+            Format::Svg => ext == "svg",
             Format::Other => false,
         }
     }
@@ -132,9 +136,10 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
         || head.starts_with(b"MM\0*")
         || (head.len() >= 12 && &head[4..8] == b"ftyp")
         || head.starts_with(&[0, 0, 1, 0])
-        || starts_with_svg(head)
     {
         Some(Format::Other)
+    } else if starts_with_svg(head) {
+        Some(Format::Svg)
     } else {
         None
     }
@@ -149,7 +154,8 @@ fn starts_with_svg(head: &[u8]) -> bool {
         let n = h.iter().take_while(|b| b.is_ascii_whitespace()).count();
         &h[n..]
     };
-    trimmed.starts_with(b"<svg") || trimmed.starts_with(b"<?xml")
+    let lower = trimmed.to_ascii_lowercase();
+    lower.starts_with(b"<svg") || lower.starts_with(b"<?xml") || lower.starts_with(b"<!doctype svg")
 }
 
 #[cfg(test)]
@@ -167,7 +173,13 @@ mod tests {
     #[test]
     fn recognises_but_does_not_support_others() {
         assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(Format::Webp));
-        assert_eq!(sniff(b"<svg xmlns="), Some(Format::Other));
+        assert_eq!(sniff(b"<svg xmlns="), Some(Format::Svg));
+        assert_eq!(
+            sniff(b"\xEF\xBB\xBF\n<!DOCTYPE svg PUBLIC"),
+            Some(Format::Svg)
+        );
+        // issue 17 item 9: a valid SVG named .svg is not a liar.
+        assert!(Format::Svg.matches_extension("SVG"));
         assert!(!Format::Webp.is_supported());
     }
 

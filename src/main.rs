@@ -42,9 +42,22 @@ fn style() -> Style {
     }
 }
 
+/// Print `text` to stdout. A reader that went away (`postpix scan | head -1`) ends the program
+/// quietly with success, as ripgrep does; the work already done stays done.
+fn say(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
 /// Print `value` as pretty JSON.
 fn json(value: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    say(&format!("{}\n", serde_json::to_string_pretty(value)?));
     Ok(())
 }
 
@@ -61,7 +74,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             if cli.json {
                 json(&report)?;
             } else if !cli.quiet {
-                print!("{}", human::scan(&report, &st));
+                say(&human::scan(&report, &st));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -72,7 +85,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             if cli.json {
                 json(&report)?;
             } else {
-                print!("{}", human::check(&report, cli.quiet, &st));
+                say(&human::check(&report, cli.quiet, &st));
             }
             Ok(code(report.stale()))
         }
@@ -85,7 +98,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             } else {
                 let (out, err) = human::restore(&report, cli.quiet, &st);
                 eprint!("{err}");
-                print!("{out}");
+                say(&out);
             }
             Ok(code(!report.errors.is_empty()))
         }
@@ -105,10 +118,10 @@ fn build(cli: &Cli, a: &BuildArgs, st: &Style) -> Result<ExitCode> {
         json(&report)?;
     } else {
         if let Some(d) = &report.diff {
-            print!("{d}");
+            say(d);
         }
         if !cli.quiet || report.failed() {
-            print!("{}", human::build(&report, a.dry_run, cli.quiet, st));
+            say(&human::build(&report, a.dry_run, cli.quiet, st));
         }
     }
     Ok(code(report.failed()))
@@ -134,15 +147,15 @@ fn watch(cli: &Cli, a: &SiteArgs, st: &Style) -> Result<ExitCode> {
     let bar = Bar::new(!cli.quiet && std::io::stderr().is_terminal());
     let report = watcher.build(&bar).context("build failed")?;
     if !cli.quiet || report.failed() {
-        print!("{}", human::build(&report, false, cli.quiet, st));
+        say(&human::build(&report, false, cli.quiet, st));
     }
     if !cli.quiet {
         let dest = cfg.dest_root();
-        println!(
-            "\nWatching {} (writing to {}); Ctrl-C to stop.",
+        say(&format!(
+            "\nWatching {} (writing to {}); Ctrl-C to stop.\n",
             cfg.site.display(),
             dest.display()
-        );
+        ));
     }
     watcher
         .run(&stop, &mut |event| {
@@ -153,13 +166,12 @@ fn watch(cli: &Cli, a: &SiteArgs, st: &Style) -> Result<ExitCode> {
                     Level::Warn => st.paint("warning: ", "1;33"),
                     Level::Error => st.paint("error: ", "1;31"),
                 };
-                println!("{} {tag}{}", lines::clock(), line.text);
+                say(&format!("{} {tag}{}\n", lines::clock(), line.text));
             }
-            let _ = std::io::stdout().flush();
         })
         .context("watch failed")?;
     if !cli.quiet {
-        println!("{} stopped.", lines::clock());
+        say(&format!("{} stopped.\n", lines::clock()));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -366,7 +366,8 @@ pub fn request(
                 LosslessMode::Auto => WebpMode::Decide,
             },
             ops,
-            offer_source: widths.contains(&info.width),
+            // The source may stand in for a fallback that came out larger than it.
+            offer_source: true,
         },
     };
     (request, dropped)

@@ -229,6 +229,7 @@ impl Resolver {
     /// Resolve `url`, written in the post at site-relative `post` (or in the front matter, which
     /// Jekyll themes resolve against the site root, when `from_root`).
     pub fn resolve(&self, url: &str, post: &str, from_root: bool) -> Resolution {
+        let url = &url_standard_clean(url);
         if url.trim().is_empty() {
             return Resolution::status(Status::Missing);
         }
@@ -332,6 +333,26 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// A URL as the URL standard reads it before parsing: leading and trailing C0 controls and
+/// spaces removed, and every ASCII tab, newline and carriage return removed wherever it is
+/// (`src="/images/x/\n2464.png"` loads `/images/x/2464.png` in every browser).
+pub fn url_standard_clean(url: &str) -> String {
+    url.trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect()
+}
+
+#[test]
+fn urls_lose_the_whitespace_browsers_strip() {
+    // issue 17 item 6.
+    assert_eq!(
+        url_standard_clean(" \u{1}/images/x/\n2464.png\t "),
+        "/images/x/2464.png"
+    );
+    assert_eq!(url_standard_clean("/a b.png"), "/a b.png");
 }
 
 #[cfg(test)]

@@ -112,7 +112,7 @@ pub fn encode_url_path(path: &str) -> String {
 /// reference is replaced by `<variant_dir>/<file_name>`, so `{{site.baseurl}}`, root-relative
 /// and document-relative references keep working. Query and fragment are dropped.
 pub fn variant_url(ref_url: &str, variant_dir: &str, file_name: &str) -> String {
-    let url = ref_url.trim();
+    let url = &crate::resolve::url_standard_clean(ref_url);
     // `{{ "/p/a.png" | relative_url }}`: the path lives inside the quotes.
     if url.starts_with("{{") && url.contains('|') {
         if let (Some(q1), Some(end)) = (url.find(['"', '\'']), url.find("}}")) {
@@ -225,13 +225,109 @@ pub enum Skip {
     NoVariants,
 }
 
-/// Build the element for one reference. `original` is the exact text of `r.span`.
+/// What the author's own markup says about the image's size: `width`/`height` attributes and
+/// the `width`, `max-width` and `height` of an inline style.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct AuthorSize {
+    width_attr: Option<String>,
+    height_attr: Option<String>,
+    style_width: Option<String>,
+    style_max_width: Option<String>,
+    style_height: Option<String>,
+}
+
+impl AuthorSize {
+    fn of(own: &[(String, Option<String>)]) -> Self {
+        let get = |n: &str| {
+            own.iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone().unwrap_or_default())
+        };
+        let mut s = AuthorSize {
+            width_attr: get("width"),
+            height_attr: get("height"),
+            ..AuthorSize::default()
+        };
+        for decl in get("style").unwrap_or_default().split(';') {
+            let Some((prop, value)) = decl.split_once(':') else {
+                continue;
+            };
+            let value = value.trim().trim_end_matches("!important").trim();
+            let value = Some(value.to_ascii_lowercase()).filter(|v| !v.is_empty() && v != "auto");
+            match prop.trim().to_ascii_lowercase().as_str() {
+                "width" => s.style_width = value,
+                "max-width" => s.style_max_width = value,
+                "height" => s.style_height = value,
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// Whether postpix may add the source's `width`/`height` (with `height:auto`): only when
+    /// the author fixed neither attribute nor a height in the style.
+    fn adds_intrinsic_size(&self) -> bool {
+        self.width_attr.is_none() && self.height_attr.is_none() && self.style_height.is_none()
+    }
+
+    /// `sizes`: the author's width (pixels, or a percentage of the column) when one is given,
+    /// the source's own width when it is narrower than the column, else the site's default.
+    fn sizes(&self, natural_width: u32, default: &str) -> String {
+        let column = column_width(default);
+        let width = self
+            .style_width
+            .as_deref()
+            .or(self.width_attr.as_deref())
+            .map(|w| w.trim().to_ascii_lowercase());
+        if let Some(w) = &width {
+            if let Some(px) = css_px(w) {
+                return crate::config::sizes_for(px);
+            }
+            if let (Some(pct), Some(col)) = (w.strip_suffix('%'), column) {
+                if let Ok(p) = pct.trim().parse::<f64>() {
+                    if p > 0.0 && p <= 100.0 {
+                        let slot = (f64::from(col) * p / 100.0).ceil();
+                        return format!("(max-width: {col}px) {p}vw, {slot}px");
+                    }
+                }
+            }
+            return default.to_string();
+        }
+        let cap = self.style_max_width.as_deref().and_then(css_px);
+        let slot = [Some(natural_width).filter(|&w| w > 0), cap]
+            .into_iter()
+            .flatten()
+            .min();
+        match (slot, column) {
+            (Some(w), Some(col)) if w < col => crate::config::sizes_for(w),
+            _ => default.to_string(),
+        }
+    }
+}
+
+/// A CSS or attribute length in whole pixels: `300`, `300px`, `299.5px`.
+fn css_px(v: &str) -> Option<u32> {
+    let n = v.trim().trim_end_matches("px").trim();
+    let f: f64 = n.parse().ok()?;
+    (1.0..100_000.0).contains(&f).then(|| f.ceil() as u32)
+}
+
+/// The column width of a `sizes` postpix wrote itself (`(max-width: Npx) 100vw, Npx`).
+fn column_width(sizes: &str) -> Option<u32> {
+    let n = sizes.rsplit(',').next()?.trim().strip_suffix("px")?;
+    let w: u32 = n.trim().parse().ok()?;
+    (crate::config::sizes_for(w) == sizes).then_some(w)
+}
+
+/// Build the element for one reference. `original` is the exact text of `r.span`; `natural`
+/// is the source's upright size in pixels, the box the original `<img>` had before CSS.
 pub fn picture(
     r: &ImageRef,
     original: &str,
     variants: &[VariantLink],
     variant_dir: &str,
     sizes: &str,
+    natural: (u32, u32),
     eager: bool,
 ) -> Result<Picture, Skip> {
     if r.kind == RefKind::FrontMatter {
@@ -286,35 +382,33 @@ pub fn picture(
         }
     }
     let has = |own: &[(String, Option<String>)], n: &str| own.iter().any(|(k, _)| k == n);
-
-    // An author who fixed the display width in pixels knows the slot better than the site-wide
-    // content width does.
-    let sizes = own
-        .iter()
-        .find(|(k, _)| k == "width")
-        .and_then(|(_, v)| v.as_deref())
-        .and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok())
-        .filter(|&w| w > 0)
-        .map(crate::config::sizes_for)
-        .unwrap_or_else(|| sizes.to_string());
+    let size = AuthorSize::of(&own);
+    let sizes = size.sizes(natural.0, sizes);
     let mut img: Vec<(String, Option<String>)> = vec![("src".into(), Some(url(top)))];
     if fallback.len() > 1 {
         let set: Vec<(String, u32)> = fallback.iter().map(|v| (url(v), v.width)).collect();
         img.push(("srcset".into(), Some(srcset(&set))));
         img.push(("sizes".into(), Some(sizes.clone())));
     }
-    // The author's explicit size wins; adding ours beside only one of theirs would distort.
-    if !has(&own, "width") && !has(&own, "height") {
-        img.push(("width".into(), Some(top.width.to_string())));
-        img.push(("height".into(), Some(top.height.to_string())));
-    }
-    if !has(&own, "alt") {
-        img.push(("alt".into(), Some(String::new())));
-    }
-    // width/height reserve the space; without `height:auto` a theme that only caps the width
-    // would squash the picture, and without `max-width` it would overflow a phone screen.
-    if !has(&own, "style") {
-        img.push(("style".into(), Some("max-width:100%;height:auto".into())));
+    // The box must be the one the author's markup gave: the source's own size reserves the
+    // space (as the source itself did once loaded), and `height:auto` keeps the `height`
+    // attribute from fixing a height whenever CSS changes the width. An author who sized the
+    // image (attributes, or a height in the style) keeps exactly that, and nothing is added.
+    if size.adds_intrinsic_size() {
+        img.push(("width".into(), Some(natural.0.to_string())));
+        img.push(("height".into(), Some(natural.1.to_string())));
+        match own.iter_mut().find(|(k, _)| k == "style") {
+            Some(slot) => {
+                let old = slot.1.clone().unwrap_or_default();
+                let old = old.trim_end().trim_end_matches(';').trim_end();
+                slot.1 = Some(if old.is_empty() {
+                    "height:auto".into()
+                } else {
+                    format!("{old};height:auto")
+                });
+            }
+            None => img.push(("style".into(), Some("height:auto".into()))),
+        }
     }
     img.extend(own.iter().cloned());
     if !has(&own, "loading") {
@@ -412,6 +506,10 @@ mod tests {
         );
         assert_eq!(variant_url("a.jpg", "r", f), "r/a-480.1.webp");
         assert_eq!(
+            variant_url("/images/x/\n2464.png", "r", f),
+            "/images/x/r/a-480.1.webp"
+        );
+        assert_eq!(
             variant_url("/post img/a,b.jpg", "r", f),
             "/post%20img/r/a-480.1.webp"
         );
@@ -433,7 +531,16 @@ mod tests {
     #[test]
     fn markup_is_one_line_quoted_and_escaped() {
         let r = md_ref("{{site.baseurl}}/postimg/a.jpg");
-        let p = picture(&r, "![x](y)\r\n", &variants(), "responsive", "S", false).unwrap();
+        let p = picture(
+            &r,
+            "![x](y)\r\n",
+            &variants(),
+            "responsive",
+            "S",
+            (960, 640),
+            false,
+        )
+        .unwrap();
         let html = p.to_html();
         assert!(!html.contains('\n') && !html.contains('\r'));
         assert!(html.starts_with(marker::OPEN));
@@ -450,7 +557,7 @@ mod tests {
     #[test]
     fn first_image_is_eager_with_high_priority() {
         let r = md_ref("/a.jpg");
-        let html = picture(&r, "o", &variants(), "r", "S", true)
+        let html = picture(&r, "o", &variants(), "r", "S", (960, 640), true)
             .unwrap()
             .to_html();
         assert!(html.contains("loading=\"eager\" fetchpriority=\"high\""));
@@ -467,7 +574,7 @@ mod tests {
             ("class".into(), Some("wide".into())),
             ("loading".into(), Some("eager".into())),
         ];
-        let html = picture(&r, "o", &variants(), "r", "S", false)
+        let html = picture(&r, "o", &variants(), "r", "S", (960, 640), false)
             .unwrap()
             .to_html();
         assert!(html.contains("width=\"256\""));
@@ -482,7 +589,7 @@ mod tests {
     fn ial_attributes_land_on_the_img() {
         let mut r = md_ref("/a.png");
         r.ial = Some(".center .shadow #hero width=\"300\"".into());
-        let html = picture(&r, "o", &variants(), "r", "S", false)
+        let html = picture(&r, "o", &variants(), "r", "S", (960, 640), false)
             .unwrap()
             .to_html();
         assert!(html.contains("class=\"center shadow\""));
@@ -491,7 +598,7 @@ mod tests {
         assert!(!html.contains("height=\"640\""));
         r.ial = Some("refname".into());
         assert_eq!(
-            picture(&r, "o", &variants(), "r", "S", false),
+            picture(&r, "o", &variants(), "r", "S", (960, 640), false),
             Err(Skip::Ial)
         );
     }
@@ -500,10 +607,98 @@ mod tests {
     fn title_is_kept() {
         let mut r = md_ref("/a.png");
         r.title = Some("T \"1\"".into());
-        let html = picture(&r, "o", &variants(), "r", "S", false)
+        let html = picture(&r, "o", &variants(), "r", "S", (960, 640), false)
             .unwrap()
             .to_html();
         assert!(html.contains("title=\"T &quot;1&quot;\""));
+    }
+
+    fn html_ref(attrs: &[(&str, Option<&str>)]) -> ImageRef {
+        let mut r = md_ref("/a.png");
+        r.kind = RefKind::Html;
+        r.attrs = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+            .collect();
+        r
+    }
+
+    fn html_of(r: &ImageRef, sizes: &str) -> String {
+        picture(r, "o", &variants(), "r", sizes, (1000, 667), false)
+            .unwrap()
+            .to_html()
+    }
+
+    #[test]
+    fn an_author_style_gets_height_auto_beside_the_intrinsic_size() {
+        // issue 17 item 1: `width:100%` with a fixed height attribute stretched the image.
+        let r = html_ref(&[
+            ("src", Some("/a.png")),
+            ("style", Some("border:none; width:100%;")),
+        ]);
+        let html = html_of(&r, "S");
+        assert!(html.contains("width=\"1000\" height=\"667\""), "{html}");
+        assert!(
+            html.contains("style=\"border:none; width:100%;height:auto\""),
+            "{html}"
+        );
+        let r = html_ref(&[("src", Some("/a.png"))]);
+        let html = html_of(&r, "S");
+        assert!(html.contains("style=\"height:auto\""), "{html}");
+        assert!(!html.contains("max-width"), "{html}");
+    }
+
+    #[test]
+    fn an_author_height_keeps_its_effect() {
+        // issue 17 item 2: `height="206"` was overridden by our `height:auto`.
+        for attrs in [
+            vec![("src", Some("/a.png")), ("height", Some("206"))],
+            vec![("src", Some("/a.png")), ("style", Some("height: 206px"))],
+        ] {
+            let html = html_of(&html_ref(&attrs), "S");
+            assert!(!html.contains("height:auto"), "{html}");
+            assert!(!html.contains("width=\""), "{html}");
+        }
+    }
+
+    #[test]
+    fn sizes_follow_the_author_width_and_the_source_width() {
+        let col = crate::config::sizes_for(800);
+        let r = html_ref(&[("src", Some("/a.png")), ("style", Some("width:45%"))]);
+        assert!(
+            html_of(&r, &col).contains("sizes=\"(max-width: 800px) 45vw, 360px\""),
+            "{}",
+            html_of(&r, &col)
+        );
+        let r = html_ref(&[("src", Some("/a.png")), ("style", Some("max-width:220px"))]);
+        assert!(html_of(&r, &col).contains("sizes=\"(max-width: 220px) 100vw, 220px\""));
+        let r = html_ref(&[("src", Some("/a.png")), ("width", Some("292"))]);
+        assert!(html_of(&r, &col).contains("sizes=\"(max-width: 292px) 100vw, 292px\""));
+        // No width from the author: a source narrower than the column fills only its width.
+        let html = picture(
+            &md_ref("/a.png"),
+            "o",
+            &variants(),
+            "r",
+            &col,
+            (500, 300),
+            false,
+        )
+        .unwrap()
+        .to_html();
+        assert!(
+            html.contains("sizes=\"(max-width: 500px) 100vw, 500px\""),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_raw_img_without_alt_gets_none() {
+        // issue 17 item 3: an added `alt=""` calls the image decorative.
+        let html = html_of(&html_ref(&[("src", Some("/a.png"))]), "S");
+        assert!(!html.contains("alt="), "{html}");
+        let html = html_of(&md_ref("/a.png"), "S");
+        assert!(html.contains("alt=\"A &quot;"), "{html}");
     }
 
     #[test]

@@ -83,7 +83,15 @@ fn rewrite_all(original: &str) -> (String, usize) {
             continue;
         }
         let text = &original[r.span.clone()];
-        if let Ok(p) = picture(r, text, &variants(i), "responsive", "100vw", i == 0) {
+        if let Ok(p) = picture(
+            r,
+            text,
+            &variants(i),
+            "responsive",
+            "100vw",
+            (960, 480),
+            i == 0,
+        ) {
             edits.push((r.span.clone(), p.to_html()));
         }
     }

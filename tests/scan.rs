@@ -69,7 +69,20 @@ const EXPECTED: &[(&str, usize, &str, &str, Option<&str>)] = &[
     ("2021-07-15-format-zoo.md", 33, "markdown", "ok", Some("postimg/spinner.png")),
     ("2021-07-15-format-zoo.md", 37, "markdown", "ok", Some("postimg/banner.gif")),
     ("2021-07-15-format-zoo.md", 39, "markdown", "ok", Some("postimg/cat.gif")),
-    ("2021-07-15-format-zoo.md", 43, "markdown", "ok", Some("postimg/icon-home.png")),
+    ("2021-07-15-format-zoo.md", 43, "markdown", "ok", Some("postimg/icon-home.png")),    ("2021-08-01-author-layout.md", 13, "html", "ok", Some("postimg/hubble.jpg")),
+    ("2021-08-01-author-layout.md", 17, "html", "ok", Some("postimg/meadow.jpg")),
+    ("2021-08-01-author-layout.md", 21, "html", "ok", Some("postimg/wood.jpg")),
+    ("2021-08-01-author-layout.md", 25, "html", "ok", Some("postimg/dune.jpg")),
+    ("2021-08-01-author-layout.md", 25, "html", "ok", Some("postimg/rocket.jpg")),
+    ("2021-08-01-author-layout.md", 29, "html", "ok", Some("postimg/wine-portrait.jpg")),
+    ("2021-08-01-author-layout.md", 29, "html", "ok", Some("postimg/bird-lamp.jpg")),
+    ("2021-08-01-author-layout.md", 33, "html", "ok", Some("postimg/freshflower.jpg")),
+    ("2021-08-01-author-layout.md", 37, "html", "ok", Some("postimg/toucan.png")),
+    ("2021-08-01-author-layout.md", 41, "markdown", "ok", Some("postimg/toucan.png")),
+    ("2021-08-01-author-layout.md", 43, "markdown", "ok", Some("postimg/hubble.jpg")),
+    ("2021-08-02-missed-images.md", 10, "html", "ok", Some("postimg/palette-diagram.png")),
+    ("2021-08-02-missed-images.md", 15, "html", "ok", Some("postimg/qr.png")),
+    ("2021-08-02-missed-images.md", 21, "markdown", "unsupported", Some("postimg/diagram.svg")),
 ];
 
 fn refs(v: &Value) -> Vec<(String, usize, String, String, Option<String>)> {
@@ -150,7 +163,7 @@ fn orphans_lies_and_image_facts_are_reported() {
         "EXIF 6 should report upright size: {rotated}"
     );
     let wood = find("postimg/wood.jpg");
-    assert_eq!(wood["referenced_by"].as_array().unwrap().len(), 2);
+    assert_eq!(wood["referenced_by"].as_array().unwrap().len(), 3);
     let liar = v["posts"]
         .as_array()
         .unwrap()
@@ -214,4 +227,41 @@ fn missing_site_is_a_usage_error() {
     let out = site.run(&["scan", "no/such/folder"]);
     assert_eq!(code(&out), 2, "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/folder"));
+}
+
+#[test]
+fn an_svg_is_recognised_and_served_as_is() {
+    // issue 17 item 9: a valid SVG was "an extension that lies".
+    let site = TestSite::copy_of("site-example");
+    let (v, _) = site.json(&["scan", "--json", "."]);
+    let svg = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["refs"].as_array().unwrap().iter())
+        .find(|r| r["source"] == "postimg/diagram.svg")
+        .unwrap();
+    assert_eq!(svg["format"], "svg");
+    assert_eq!(svg["extension_mismatch"], false);
+    let text = String::from_utf8_lossy(&site.run(&["scan", "."]).stdout).into_owned();
+    assert!(
+        text.contains("SVG: 1 reference(s), served as is."),
+        "{text}"
+    );
+    assert!(!text.contains("diagram.svg"), "{text}");
+}
+
+#[test]
+fn an_image_tag_and_a_url_with_a_newline_are_found() {
+    // issue 17 items 5 and 6: `<image src>` and `src="/x/\n2464.png"`.
+    let site = TestSite::copy_of("site-example");
+    let out = site.run(&["build", "."]);
+    assert!(matches!(code(&out), 0 | 1), "{}", show(&out));
+    let post = site.read("_posts/2021-08-02-missed-images.md");
+    assert_eq!(post.matches("<picture>").count(), 2, "{post}");
+    // qr.png holds the same bytes as palette-diagram.png: one set of variants serves both.
+    assert!(
+        post.contains("data-postpix-orig=\"&lt;img src=&quot;{{site.baseurl}}/postimg/&#10;qr.png"),
+        "{post}"
+    );
 }

@@ -1,10 +1,14 @@
 //! Size guard: the encoder's candidates in, the outputs worth serving out.
 //!
-//! A reader must never download more than the file postpix replaces. Per width, a WebP that is
-//! not smaller than the fallback it sits beside is dropped; at the source's own width, when the
-//! re-encoded fallback came out larger than the source file, the source's own bytes (metadata
-//! stripped, offered by the encoder only when they may be served as is) take its place. For an
-//! animation, an animated WebP not smaller than the GIF is dropped. Pure: no codec runs here.
+//! A reader must never download more than the file postpix replaces: no variant of any format is
+//! larger than the source file. Per width, a WebP that is not smaller than the fallback it sits
+//! beside, or larger than the source, is dropped; when the widest WebP goes, every WebP goes (a
+//! `<source>` without its widest candidate would hand a wide slot a narrow picture). A fallback
+//! larger than the source is dropped below the widest width (the browser takes the next wider
+//! candidate); at the widest width the source's own bytes (metadata stripped, offered by the
+//! encoder only when they may be served as is) take its place, at the source's own width. Every
+//! drop and swap is reported. For an animation, an animated WebP not smaller than the GIF is
+//! dropped. Pure: no codec runs here.
 
 use super::output::{Conversion, Dropped, Encoded, Origin, Output};
 use crate::format::OutFormat;
@@ -39,9 +43,12 @@ fn select_still(
         .into_iter()
         .partition(|o| o.origin == Origin::SourceBytes);
     let mut widths: Vec<u32> = encoded.iter().map(|o| o.width).collect();
+    widths.sort_unstable();
     widths.dedup();
+    let top = widths.last().copied();
     let mut encoded = encoded.into_iter().peekable();
     let mut kept = Vec::new();
+    let mut top_webp_dropped = false;
     for width in widths {
         let mut webp = None;
         let mut fallback = None;
@@ -52,34 +59,81 @@ fn select_still(
                 fallback = Some(o);
             }
         }
-        let Some(mut fallback) = fallback else {
-            kept.extend(webp);
-            continue;
-        };
-        if fallback.bytes.len() > source_len {
-            if let Some(i) = source.iter().position(|s| {
-                s.width == width
-                    && s.height == fallback.height
-                    && s.bytes.len() < fallback.bytes.len()
-            }) {
-                fallback = source.swap_remove(i);
+        let fallback = fallback.and_then(|f| {
+            let within = |f: &Output| f.bytes.len() <= source_len;
+            if within(&f) {
+                return Some(f);
+            }
+            let what = format!(
+                "{} {} > the source's {}",
+                f.format,
+                guard_size(f.bytes.len()),
+                guard_size(source_len)
+            );
+            // At the widest width the source itself (metadata stripped) takes the fallback's
+            // place, at its own width; below it the browser takes the next wider candidate.
+            let i = source.iter().position(|s| {
+                Some(width) == top && s.width >= width && s.bytes.len() < f.bytes.len()
+            });
+            let (reason, chosen) = match i {
+                Some(i) => (
+                    format!("{what}: the source is served instead"),
+                    Some(source.swap_remove(i)),
+                ),
+                None if Some(width) == top => (format!("{what}: not served"), None),
+                None => (format!("{what}: a wider candidate serves this width"), None),
+            };
+            dropped.push(Dropped {
+                width,
+                format: f.format,
+                reason,
+            });
+            chosen
+        });
+        if let Some(w) = webp {
+            let limit = fallback
+                .as_ref()
+                .map_or(source_len, |f| f.bytes.len().min(source_len));
+            let not_smaller = fallback
+                .as_ref()
+                .is_some_and(|f| w.bytes.len() >= f.bytes.len());
+            if not_smaller || w.bytes.len() > limit {
+                let reason = match &fallback {
+                    Some(f) if not_smaller => format!(
+                        "webp {} ≥ {} {}",
+                        guard_size(w.bytes.len()),
+                        f.format,
+                        guard_size(f.bytes.len())
+                    ),
+                    _ => format!(
+                        "webp {} > the source's {}",
+                        guard_size(w.bytes.len()),
+                        guard_size(source_len)
+                    ),
+                };
+                top_webp_dropped |= Some(width) == top;
+                dropped.push(Dropped {
+                    width,
+                    format: OutFormat::Webp,
+                    reason,
+                });
+            } else {
+                kept.push(w);
             }
         }
-        match webp {
-            Some(w) if w.bytes.len() >= fallback.bytes.len() => dropped.push(Dropped {
-                width,
+        kept.extend(fallback);
+    }
+    if top_webp_dropped {
+        // Without its widest WebP the `<source>` would hand a wide slot a narrow WebP: offer
+        // none, and the fallbacks serve every width.
+        for w in kept.iter().filter(|o| o.format == OutFormat::Webp) {
+            dropped.push(Dropped {
+                width: w.width,
                 format: OutFormat::Webp,
-                reason: format!(
-                    "webp {} ≥ {} {}",
-                    guard_size(w.bytes.len()),
-                    fallback.format,
-                    guard_size(fallback.bytes.len())
-                ),
-            }),
-            Some(w) => kept.push(w),
-            None => {}
+                reason: "the widest WebP was not kept, so no WebP is offered".into(),
+            });
         }
-        kept.push(fallback);
+        kept.retain(|o| o.format != OutFormat::Webp);
     }
     kept
 }
@@ -152,19 +206,28 @@ mod tests {
     }
 
     #[test]
-    fn the_source_replaces_a_bigger_fallback_at_its_own_width_only() {
+    fn no_fallback_is_ever_larger_than_the_source() {
+        // issue 17 item 10: a 101 KB PNG became a 440 KB fallback.
         use OutFormat::*;
         let e = encoded(
             vec![
-                out(480, Jpeg, 900, Origin::Encoded),
-                out(960, Jpeg, 900, Origin::Encoded),
-                out(960, Jpeg, 700, Origin::SourceBytes),
+                out(480, Png, 900, Origin::Encoded),
+                out(960, Png, 900, Origin::Encoded),
+                out(1200, Png, 700, Origin::SourceBytes),
             ],
             None,
         );
         let c = select(e, 800, vec![]);
-        let origins: Vec<Origin> = c.outputs.iter().map(|o| o.origin).collect();
-        assert_eq!(origins, vec![Origin::Encoded, Origin::SourceBytes]);
+        let kept: Vec<(u32, Origin)> = c.outputs.iter().map(|o| (o.width, o.origin)).collect();
+        // The source is wider than the widest variant and still takes its place.
+        assert_eq!(kept, vec![(1200, Origin::SourceBytes)]);
+        assert_eq!(c.dropped.len(), 2);
+        assert!(
+            c.dropped[0].reason.contains("a wider candidate"),
+            "{:?}",
+            c.dropped
+        );
+        assert!(c.dropped[1].reason.contains("the source is served instead"));
         // A fallback within the source's size keeps its own encode.
         let e = encoded(
             vec![
@@ -174,6 +237,35 @@ mod tests {
             None,
         );
         assert_eq!(select(e, 800, vec![]).outputs[0].origin, Origin::Encoded);
+        // No source to serve: the oversized fallback is dropped, and says so.
+        let e = encoded(vec![out(960, Jpeg, 900, Origin::Encoded)], None);
+        let c = select(e, 800, vec![]);
+        assert!(c.outputs.is_empty());
+        assert!(
+            c.dropped[0].reason.ends_with("not served"),
+            "{:?}",
+            c.dropped
+        );
+    }
+
+    #[test]
+    fn no_webp_is_larger_than_the_source_nor_missing_at_the_top() {
+        use OutFormat::*;
+        let e = encoded(
+            vec![
+                out(480, Webp, 100, Origin::Encoded),
+                out(480, Jpeg, 200, Origin::Encoded),
+                out(960, Webp, 650, Origin::Encoded),
+                out(960, Jpeg, 450, Origin::Encoded),
+            ],
+            None,
+        );
+        // webp 650 > source 500 at the widest width: no WebP at all.
+        let c = select(e, 500, vec![]);
+        let kept: Vec<(u32, OutFormat)> = c.outputs.iter().map(|o| (o.width, o.format)).collect();
+        assert_eq!(kept, vec![(480, Jpeg), (960, Jpeg)]);
+        assert!(c.outputs.iter().all(|o| o.bytes.len() <= 500));
+        assert_eq!(c.dropped.len(), 2, "{:?}", c.dropped);
     }
 
     #[test]

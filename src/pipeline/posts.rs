@@ -48,7 +48,7 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
     let mut edits = Vec::new();
     let mut left = Vec::new();
     for (r, x) in post.refs.iter().zip(res) {
-        if r.kind == RefKind::FrontMatter || x.status == Status::External {
+        if x.status == Status::External {
             continue;
         }
         let note = |kind| Note {
@@ -56,6 +56,12 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
             line: r.line,
             kind,
         };
+        if r.kind == RefKind::FrontMatter {
+            if x.status == Status::Ok {
+                left.push(note(NoteKind::FrontMatter { url: r.url.clone() }));
+            }
+            continue;
+        }
         let (Status::Ok, Some(rel)) = (x.status, &x.source) else {
             left.push(note(NoteKind::Unresolved {
                 status: x.status,
@@ -63,7 +69,7 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
             }));
             continue;
         };
-        let Some(links) = links(rel, offer, cfg) else {
+        let Some((links, natural)) = links(rel, offer, cfg) else {
             let why = offer
                 .images
                 .iter()
@@ -78,7 +84,8 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
         };
         let original = &post.original[r.span.clone()];
         let eager = edits.is_empty();
-        match rewrite::picture(r, original, &links, &cfg.variant_dir, &cfg.sizes, eager) {
+        let (dir, sizes) = (&cfg.variant_dir, &cfg.sizes);
+        match rewrite::picture(r, original, &links, dir, sizes, natural, eager) {
             Ok(p) => edits.push((r.span.clone(), p.to_html())),
             Err(Skip::Ial) => left.push(note(NoteKind::Ial)),
             Err(_) => left.push(note(NoteKind::NoVariants)),
@@ -92,25 +99,25 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
     Markup { text, edits, left }
 }
 
-/// The variants of the source at `rel` as the markup names them, from its folder's set.
-fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<Vec<VariantLink>> {
+/// The variants of the source at `rel` as the markup names them, from its folder's set, and
+/// the source's upright size.
+fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<(Vec<VariantLink>, (u32, u32))> {
     let i = *offer.plan.job_of.get(rel)?;
     let job = &offer.plan.jobs[i];
     let entry = offer.entries[i].as_ref()?;
     let folder = plan::variant_folder(rel, &cfg.variant_dir);
     let set = job.sets.iter().find(|s| s.folder == folder)?;
-    Some(
-        entry
-            .outputs
-            .iter()
-            .map(|o| VariantLink {
-                file_name: plan::variant_name(&set.slug, o.width, &job.key, o.format),
-                width: o.width,
-                height: o.height,
-                format: o.format,
-            })
-            .collect(),
-    )
+    let links = entry
+        .outputs
+        .iter()
+        .map(|o| VariantLink {
+            file_name: plan::variant_name(&set.slug, o.width, &job.key, o.format),
+            width: o.width,
+            height: o.height,
+            format: o.format,
+        })
+        .collect();
+    Some((links, (entry.width, entry.height)))
 }
 
 /// Apply one post's markup as `mode` says, and report it. Returns the text now on disk when
@@ -140,7 +147,10 @@ pub fn apply(
     if !changed {
         return None;
     }
-    report.summary.posts_changed += 1;
+    // Under --out a post copied as it is was not changed by postpix.
+    if m.text != post.current {
+        report.summary.posts_changed += 1;
+    }
     match mode {
         Mode::Check => report.problems.extend(stale_notes(post, &m.edits)),
         Mode::DryRun => diff.push_str(

@@ -36,6 +36,7 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
                 rewritten: r.kind != RefKind::FrontMatter
                     && x.status == Status::Ok
                     && generated.contains(&r.span.start),
+                no_alt: r.kind == RefKind::Html && !r.attrs.iter().any(|(k, _)| k == "alt"),
             });
         }
         posts.push(PostScanReport {

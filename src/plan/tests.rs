@@ -105,7 +105,8 @@ fn lossless_mode_is_decided_by_the_plan_where_it_can_be() {
     assert_eq!(mode(LosslessMode::Always), WebpMode::Lossless);
     assert_eq!(mode(LosslessMode::Never), WebpMode::Lossy);
     let wide = info(Format::Png, 3000, 200, 1);
-    assert!(!request(&wide, &[480], LosslessMode::Auto).0.offer_source);
+    // The source may stand in for a fallback larger than it, even above the widest width.
+    assert!(request(&wide, &[480], LosslessMode::Auto).0.offer_source);
 }
 
 #[test]

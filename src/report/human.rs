@@ -87,11 +87,34 @@ pub fn scan(r: &ScanReport, st: &Style) -> String {
             animated.join(", ")
         );
     }
+    let svgs = r
+        .posts
+        .iter()
+        .flat_map(|p| p.refs.iter())
+        .filter(|x| is_svg(x))
+        .count();
+    if svgs > 0 {
+        let _ = writeln!(out, "\nSVG: {svgs} reference(s), served as is.");
+    }
+    let no_alt: Vec<String> = r
+        .posts
+        .iter()
+        .flat_map(|p| p.refs.iter().map(move |x| (p, x)))
+        .filter(|(_, x)| x.no_alt)
+        .map(|(p, x)| format!("  {}:{}  {}", p.path, x.line, x.url))
+        .collect();
+    let head = "No alt text (add alt=\"...\", or alt=\"\" if the image is decorative):";
+    section(&mut out, &st.paint(head, "1"), &no_alt);
     let orphans: Vec<String> = r.orphans.iter().map(|o| format!("  {o}")).collect();
     let head = "Unused images (in referenced folders, used by no post):";
     section(&mut out, &st.paint(head, "1"), &orphans);
     out.push_str("\nNext: `postpix build --dry-run` shows what a build would change.\n");
     out
+}
+
+/// An SVG: served as it is, nothing to do.
+fn is_svg(x: &super::RefReport) -> bool {
+    x.format == Some(crate::format::Format::Svg)
 }
 
 /// Unreadable posts and references that are not ok, with what to do.
@@ -101,7 +124,11 @@ fn scan_problems(r: &ScanReport, st: &Style) -> Vec<String> {
         if let Some(e) = &p.error {
             problems.push(format!("  {}  {e}", p.path));
         }
-        for x in p.refs.iter().filter(|x| !x.status.hint().is_empty()) {
+        for x in p
+            .refs
+            .iter()
+            .filter(|x| !x.status.hint().is_empty() && !is_svg(x))
+        {
             problems.push(format!(
                 "  {}:{}  {} {}\n      {}",
                 p.path,
@@ -185,9 +212,14 @@ fn headline(r: &BuildReport, dry_run: bool, st: &Style) -> String {
         s.failed,
         s.skipped
     );
+    let (written, pruned, changed) = if dry_run {
+        ("would be written", "would be pruned", "would change")
+    } else {
+        ("written", "pruned", "changed")
+    };
     let _ = writeln!(
         out,
-        "  {} variant file(s) written, {} pruned; {} post(s) changed, {} reference(s) as <picture>, {} left as they are",
+        "  {} variant file(s) {written}, {} {pruned}; {} post(s) {changed}, {} reference(s) as <picture>, {} left as they are",
         s.variants_written, s.variants_pruned, s.posts_changed, s.refs_rewritten, s.refs_left
     );
     if s.bytes_before > 0 {

@@ -62,6 +62,8 @@ pub struct RefReport {
     pub extension_mismatch: bool,
     /// The reference is currently shown as postpix markup.
     pub rewritten: bool,
+    /// A raw `<img>` with no `alt` attribute at all (screen readers then read the file name).
+    pub no_alt: bool,
 }
 
 /// One post in `postpix scan`.
@@ -303,6 +305,11 @@ pub enum NoteKind {
     },
     /// Its kramdown IAL cannot be carried over.
     Ial,
+    /// A front-matter image (a theme's header or hero image): postpix does not encode those yet.
+    FrontMatter {
+        /// The URL as written.
+        url: String,
+    },
     /// The image has no variant to offer.
     NoVariants,
     /// `check`: this reference is not rewritten, or its markup is stale.
@@ -326,6 +333,10 @@ impl Display for NoteKind {
                 f.write_str("its kramdown IAL names an attribute list postpix can't carry over")
             }
             NoteKind::NoVariants => f.write_str("no variants to offer"),
+            NoteKind::FrontMatter { url } => write!(
+                f,
+                "{url}: a front-matter image; the theme shows it, and postpix does not encode those yet"
+            ),
             NoteKind::StaleRef => {
                 f.write_str("not rewritten, or its markup is stale; run `postpix build`")
             }

@@ -199,6 +199,8 @@ struct State {
     raw_until: Option<&'static str>,
     picture_depth: usize,
     anchor_depth: usize,
+    /// Inside `<svg>`, where `<image>` is SVG's own element, not an `<img>`.
+    svg_depth: usize,
 }
 
 /// The post and its masked copy, of the same length.
@@ -292,7 +294,12 @@ fn scan_segment(
             ("a", false) if !tag.self_closing => st.anchor_depth += 1,
             ("script", false) if !tag.self_closing => st.raw_until = Some("</script"),
             ("style", false) if !tag.self_closing => st.raw_until = Some("</style"),
-            ("img", false) if st.picture_depth == 0 => {
+            ("svg", true) => st.svg_depth = st.svg_depth.saturating_sub(1),
+            ("svg", false) if !tag.self_closing => st.svg_depth += 1,
+            // HTML parsers read `<image>` as `<img>` (outside SVG).
+            ("img", false) | ("image", false)
+                if st.picture_depth == 0 && (tag.name == "img" || st.svg_depth == 0) =>
+            {
                 let start = seg.range.start + j;
                 let span = start..seg.range.start + tag.end;
                 let in_link = seg.in_link || st.anchor_depth > 0;
@@ -418,6 +425,17 @@ mod tests {
         assert_eq!(
             refs.iter().map(|r| r.url.as_str()).collect::<Vec<_>>(),
             vec!["f.png"]
+        );
+    }
+
+    #[test]
+    fn an_image_tag_is_an_img_outside_svg() {
+        // issue 17 item 5: one blog had 219 `<image src>` tags, neither rewritten nor reported.
+        let text = "<image src=\"/a.png\" alt=\"x\">\n<svg><image href=\"/b.png\" src=\"/b.png\"/></svg>\n<image src=c.png>";
+        let refs = whole(text);
+        assert_eq!(
+            refs.iter().map(|r| r.url.as_str()).collect::<Vec<_>>(),
+            vec!["/a.png", "c.png"]
         );
     }
 

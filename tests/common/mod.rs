@@ -56,12 +56,17 @@ impl TestSite {
 
     /// Run `postpix ARGS` (the site is not added; pass it yourself where wanted).
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_postpix"))
-            .args(args)
-            .env("NO_COLOR", "1")
-            .current_dir(&self.root)
-            .output()
-            .unwrap()
+        // `POSTPIX_TEST_BIN` runs the tests against another build (to show that a regression
+        // test fails on the old code).
+        Command::new(
+            std::env::var_os("POSTPIX_TEST_BIN")
+                .unwrap_or_else(|| env!("CARGO_BIN_EXE_postpix").into()),
+        )
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(&self.root)
+        .output()
+        .unwrap()
     }
 
     /// Run `postpix ARGS` and parse its stdout as JSON.

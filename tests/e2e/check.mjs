@@ -41,6 +41,7 @@ const browser = await chromium.launch({
 
 const viewports = [
   { width: 375, height: 800, dpr: 2 },
+  { width: 768, height: 900, dpr: 1 },
   { width: 1440, height: 900, dpr: 1 },
 ];
 const results = [];
@@ -110,6 +111,7 @@ for (const vp of viewports) {
           complete: img.complete,
           naturalWidth: img.naturalWidth,
           renderedWidth: img.getBoundingClientRect().width,
+          renderedHeight: img.getBoundingClientRect().height,
           hasWebpSource: !!source,
           webpSrcset: source ? source.srcset : null,
           imgSrcset: img.srcset || null,
