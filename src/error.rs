@@ -58,10 +58,12 @@ pub enum Error {
         /// What is wrong and what is accepted (`must be between 0 and 100`).
         problem: String,
     },
-    /// Another postpix run holds the lock on this site.
-    #[error("another postpix run is working on this site (lock file {path}); wait for it to finish, or delete the file if no run is active")]
+    /// Another postpix run holds the lock on this site (or on `--out`).
+    #[error(
+        "another postpix run is working on {path}; wait for it to finish (its lock ends with it)"
+    )]
     Locked {
-        /// The lock file.
+        /// The locked folder.
         path: PathBuf,
     },
 }

@@ -42,7 +42,7 @@ pub fn sync(
     type Copied = Result<std::result::Result<(), Error>>;
     let copy = |(src, dst): &(PathBuf, PathBuf)| -> Copied {
         let bytes = std::fs::read(src).map_err(|e| Error::io(src, e))?;
-        Ok(write::write_atomic(dst, &bytes, write::mode_of(src)))
+        Ok(write::write_atomic(out, dst, &bytes, write::mode_of(src)))
     };
     let results: Vec<Copied> = match write_pool() {
         Some(pool) => pool.install(|| copies.par_iter().map(copy).collect()),
