@@ -157,6 +157,14 @@ pub enum InputFault {
     /// Bytes of no image format at all.
     #[error("not a GIF, PNG or JPEG file")]
     UnknownBytes,
+    /// A compressed metadata block would inflate past the cap (a decompression bomb).
+    #[error("its {block} inflates to more than {} (a decompression bomb?); refused before decoding", human_bytes(*.max as u64))]
+    MetadataTooLarge {
+        /// Which block.
+        block: &'static str,
+        /// The cap in bytes.
+        max: usize,
+    },
     /// A GIF whose blocks hold no frame.
     #[error("truncated or corrupt GIF: no image in it")]
     GifWithoutImage,
