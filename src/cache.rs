@@ -40,6 +40,11 @@ pub struct Manifest {
     /// Every file postpix wrote, by path relative to the destination root. Only these are ever
     /// pruned.
     pub files: BTreeMap<String, FileRecord>,
+    /// With `--out`: every site file the mirror is responsible for in the destination (copies
+    /// and rewritten posts), by relative path. When one leaves the site, its copy is deleted;
+    /// nothing else in `--out` ever is.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub mirrored: std::collections::BTreeSet<String>,
 }
 
 /// What was known about a source at a given size and mtime.

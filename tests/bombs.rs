@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::Command;
 
 use common::*;

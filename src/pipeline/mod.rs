@@ -139,9 +139,13 @@ impl Session {
         if let (true, Some(out)) = (writing, &self.cfg.out) {
             let posts: BTreeSet<&str> = self.survey.posts.iter().map(|p| p.path.as_str()).collect();
             let jekyll = &self.survey.jekyll;
-            report
-                .errors
-                .extend(mirror::sync(&self.cfg, jekyll, out, &posts)?);
+            report.errors.extend(mirror::sync(
+                &self.cfg,
+                jekyll,
+                out,
+                &posts,
+                &mut self.manifest.mirrored,
+            )?);
         }
         let plan = self.plan();
         let (outcomes, warnings) = match mode {
