@@ -40,6 +40,11 @@ pub struct Manifest {
     /// Every file postpix wrote, by path relative to the destination root. Only these are ever
     /// pruned.
     pub files: BTreeMap<String, FileRecord>,
+    /// With `--out`: every site file the mirror is responsible for in the destination (copies
+    /// and rewritten posts), by relative path. When one leaves the site, its copy is deleted;
+    /// nothing else in `--out` ever is.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeSet::is_empty")]
+    pub mirrored: std::collections::BTreeSet<String>,
 }
 
 /// What was known about a source at a given size and mtime.
@@ -323,9 +328,10 @@ pub fn load(cache_dir: &Path) -> (Manifest, Option<ManifestProblem>) {
     (Manifest::default(), Some(problem))
 }
 
-/// Save the manifest atomically (sorted keys, so unchanged content gives identical bytes).
+/// Save the manifest atomically (sorted keys, so unchanged content gives identical bytes) into
+/// `cache_dir`, which must be a real folder under `root` (see [`crate::write::checked_folder`]).
 /// Does nothing when the file already holds exactly these bytes.
-pub fn save(cache_dir: &Path, manifest: &Manifest) -> Result<bool> {
+pub fn save(root: &Path, cache_dir: &Path, manifest: &Manifest) -> Result<bool> {
     let path = manifest_path(cache_dir);
     let mut m = manifest.clone();
     m.version = MANIFEST_VERSION;
@@ -334,7 +340,7 @@ pub fn save(cache_dir: &Path, manifest: &Manifest) -> Result<bool> {
     if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
         return Ok(false);
     }
-    crate::write::write_atomic(&path, &bytes, None)?;
+    crate::write::write_atomic(root, &path, &bytes, None)?;
     Ok(true)
 }
 
@@ -363,8 +369,8 @@ mod tests {
     fn save_is_a_no_op_when_nothing_changed() {
         let d = tempfile::tempdir().unwrap();
         let m = Manifest::default();
-        assert!(save(d.path(), &m).unwrap());
-        assert!(!save(d.path(), &m).unwrap());
+        assert!(save(d.path(), d.path(), &m).unwrap());
+        assert!(!save(d.path(), d.path(), &m).unwrap());
         let (back, why) = load(d.path());
         assert!(why.is_none());
         assert_eq!(back.version, MANIFEST_VERSION);

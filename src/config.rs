@@ -260,6 +260,23 @@ impl Config {
     pub fn dest_root(&self) -> &Path {
         self.out.as_deref().unwrap_or(&self.site)
     }
+
+    /// The root the cache folder is checked against before a write: the destination or the
+    /// site when it lies inside one (so a planted symlink at `.postpix` is refused), else the
+    /// cache folder itself (a `--cache-dir` elsewhere is the user's choice).
+    pub fn cache_root(&self) -> &Path {
+        [self.dest_root(), self.site.as_path()]
+            .into_iter()
+            .find(|r| self.cache_dir.starts_with(r))
+            .unwrap_or(&self.cache_dir)
+    }
+
+    /// The folders a writing command locks: the site, and `--out` when given.
+    pub fn lock_folders(&self) -> Vec<&Path> {
+        std::iter::once(self.site.as_path())
+            .chain(self.out.as_deref())
+            .collect()
+    }
 }
 
 /// `value` if it lies in `min..=max`, else an error naming the option and the range.

@@ -58,10 +58,12 @@ pub enum Error {
         /// What is wrong and what is accepted (`must be between 0 and 100`).
         problem: String,
     },
-    /// Another postpix run holds the lock on this site.
-    #[error("another postpix run is working on this site (lock file {path}); wait for it to finish, or delete the file if no run is active")]
+    /// Another postpix run holds the lock on this site (or on `--out`).
+    #[error(
+        "another postpix run is working on {path}; wait for it to finish (its lock ends with it)"
+    )]
     Locked {
-        /// The lock file.
+        /// The locked folder.
         path: PathBuf,
     },
 }
@@ -155,6 +157,14 @@ pub enum InputFault {
     /// Bytes of no image format at all.
     #[error("not a GIF, PNG or JPEG file")]
     UnknownBytes,
+    /// A compressed metadata block would inflate past the cap (a decompression bomb).
+    #[error("its {block} inflates to more than {} (a decompression bomb?); refused before decoding", human_bytes(*.max as u64))]
+    MetadataTooLarge {
+        /// Which block.
+        block: &'static str,
+        /// The cap in bytes.
+        max: usize,
+    },
     /// A GIF whose blocks hold no frame.
     #[error("truncated or corrupt GIF: no image in it")]
     GifWithoutImage,

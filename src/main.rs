@@ -142,6 +142,7 @@ fn watch(cli: &Cli, a: &SiteArgs, st: &Style) -> Result<ExitCode> {
         }
     })
     .context("cannot install the Ctrl-C handler")?;
+    let _lock = pipeline::lock_for_writing(&cfg).context("watch failed")?;
     // Start watching before the first build, so nothing saved during it is missed.
     let mut watcher = postpix::watch::Watcher::start(&cfg).context("watch failed")?;
     let bar = Bar::new(!cli.quiet && std::io::stderr().is_terminal());

@@ -43,11 +43,15 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, InputFault> {
         Format::Png => png::frames(bytes),
         _ => 1,
     };
+    metadata_within_caps(bytes, format)?;
     let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| InputFault::Header(e.to_string()))?;
     // Only headers are read here, never pixels: the size limits are applied by the caller with a
     // message that names the option, and by the decoder's own `Limits` when it really decodes.
+    // What a header read may inflate (PNG's iCCP) was capped above; JPEG ICC and EXIF segments
+    // and GIF extensions are stored, not compressed, so they are bounded by the file size
+    // (`--max-file-size`) and each JPEG segment by 64 KiB.
     reader.no_limits();
     let (w, h, orientation) = match reader.into_decoder() {
         Ok(mut decoder) => {
@@ -70,6 +74,21 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, InputFault> {
         frames,
         orientation,
     })
+}
+
+/// Refuse a file whose compressed metadata would inflate past [`png::MAX_METADATA_BLOCK`],
+/// before any decoder inflates it.
+pub fn metadata_within_caps(bytes: &[u8], format: Format) -> Result<(), InputFault> {
+    match format {
+        Format::Png => match png::metadata_bomb(bytes, png::MAX_METADATA_BLOCK) {
+            Some(block) => Err(InputFault::MetadataTooLarge {
+                block,
+                max: png::MAX_METADATA_BLOCK,
+            }),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
 }
 
 /// EXIF orientation (1–8) of a decoder's image; 1 when absent or unreadable.

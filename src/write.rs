@@ -10,6 +10,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::error::{Error, Result};
 
@@ -31,16 +32,71 @@ fn crash_point() {
     }
 }
 
-/// Replace `path` with `bytes` atomically. `mode` (Unix permission bits) is applied to the new
-/// file; without it new files get 0644 so that a web server can read them.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::UnsafeWrite {
-            path: path.to_path_buf(),
-            reason: "no parent folder".into(),
-        })?
-        .to_path_buf();
+/// Check that every folder between `root` and the file `path` is a real folder inside `root`
+/// (not a symlink, not a file, no `..`), creating the missing ones when `create` is set.
+/// `root` itself is the user's choice and may be anything. Returns the file's folder.
+///
+/// This is what keeps a planted `postimg/responsive -> ../../outside` from receiving the
+/// variants: a write or a deletion under such a folder is refused with
+/// [`Error::UnsafeWrite`] naming the link.
+pub fn checked_folder(root: &Path, path: &Path, create: bool) -> Result<PathBuf> {
+    let unsafe_write = |p: &Path, reason: String| Error::UnsafeWrite {
+        path: p.to_path_buf(),
+        reason,
+    };
+    let rel = path.strip_prefix(root).map_err(|_| {
+        unsafe_write(
+            path,
+            format!("not inside the destination {}", root.display()),
+        )
+    })?;
+    let parts: Vec<_> = rel.components().collect();
+    let Some((_, folders)) = parts.split_last() else {
+        return Err(unsafe_write(path, "no file name".into()));
+    };
+    if create && fs::symlink_metadata(root).is_err() {
+        fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+    }
+    let mut dir = root.to_path_buf();
+    for c in folders {
+        let std::path::Component::Normal(name) = c else {
+            return Err(unsafe_write(path, "the path leaves the destination".into()));
+        };
+        dir.push(name);
+        let mut tries = 0;
+        loop {
+            match fs::symlink_metadata(&dir) {
+                Ok(m) if m.is_dir() => break,
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(unsafe_write(
+                        &dir,
+                        format!(
+                            "this folder is a symlink; postpix writes only into real folders inside {} (replace the link with a folder)",
+                            root.display()
+                        ),
+                    ))
+                }
+                Ok(_) => return Err(unsafe_write(&dir, "a file has the name of a folder to write into".into())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && create && tries < 4 => {
+                    tries += 1;
+                    match fs::create_dir(&dir) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                        Err(e) => return Err(Error::io(&dir, e)),
+                    }
+                }
+                Err(e) => return Err(Error::io(&dir, e)),
+            }
+        }
+    }
+    Ok(dir)
+}
+
+/// Replace `path` (a file under the destination `root`) with `bytes` atomically. Every folder
+/// between `root` and the file must be a real folder (see [`checked_folder`]). `mode` (Unix
+/// permission bits) is applied to the new file; without it new files get 0644 so that a web
+/// server can read them.
+pub fn write_atomic(root: &Path, path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     if let Ok(m) = fs::symlink_metadata(path) {
         if m.is_dir() {
             return Err(Error::UnsafeWrite {
@@ -49,7 +105,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> 
             });
         }
     }
-    fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let dir = checked_folder(root, path, true)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -114,8 +170,12 @@ pub fn mode_of(path: &Path) -> Option<u32> {
     }
 }
 
-/// Remove temp files a killed run left in `dir`. Returns how many were removed.
-pub fn clean_stale_temps(dir: &Path) -> usize {
+/// Remove temp files a killed run left in `dir` (a folder under the destination `root`; left
+/// alone when it is reached through a symlink). Returns how many were removed.
+pub fn clean_stale_temps(root: &Path, dir: &Path) -> usize {
+    if checked_folder(root, &dir.join("x"), false).is_err() {
+        return 0;
+    }
     let Ok(entries) = fs::read_dir(dir) else {
         return 0;
     };
@@ -134,8 +194,16 @@ pub fn clean_stale_temps(dir: &Path) -> usize {
     n
 }
 
-/// Delete a file postpix wrote earlier. A missing file is fine; a folder is never removed.
-pub fn remove_output(path: &Path) -> Result<bool> {
+/// Delete a file postpix wrote earlier under the destination `root`. A missing file is fine; a
+/// folder is never removed, nor anything reached through a symlinked folder.
+pub fn remove_output(root: &Path, path: &Path) -> Result<bool> {
+    match checked_folder(root, path, false) {
+        Ok(_) => {}
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(false)
+        }
+        Err(e) => return Err(e),
+    }
     match fs::symlink_metadata(path) {
         Ok(m) if m.is_dir() => Err(Error::UnsafeWrite {
             path: path.to_path_buf(),
@@ -148,53 +216,70 @@ pub fn remove_output(path: &Path) -> Result<bool> {
     }
 }
 
-/// An exclusive lock on a site, held for the life of the value.
-#[derive(Debug)]
-pub struct Lock {
-    path: PathBuf,
-}
-
-impl Lock {
-    /// Take the lock file `path`, or fail with [`Error::Locked`] if a live run holds it.
-    ///
-    /// A lock left by a process that no longer exists is taken over.
-    pub fn acquire(path: &Path) -> Result<Lock> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(path) {
-                Ok(mut f) => {
-                    let _ = writeln!(f, "{}", std::process::id());
-                    return Ok(Lock {
-                        path: path.to_path_buf(),
-                    });
+/// Test hook for the lock tests: when `POSTPIX_TEST_HOLD_LOCK=FILE` is set, a process that has
+/// just taken a lock creates FILE and waits (up to a minute) until it is deleted, so a test can
+/// start a second run while the first one certainly holds the lock.
+fn hold_point() {
+    if let Some(marker) = std::env::var_os("POSTPIX_TEST_HOLD_LOCK") {
+        let marker = PathBuf::from(marker);
+        if fs::write(&marker, b"").is_ok() {
+            for _ in 0..6000 {
+                if !marker.exists() {
+                    break;
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = fs::read_to_string(path)
-                        .ok()
-                        .and_then(|s| s.trim().parse::<u32>().ok());
-                    let alive =
-                        holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-                    if alive || !Path::new("/proc/self").exists() {
-                        return Err(Error::Locked {
-                            path: path.to_path_buf(),
-                        });
-                    }
-                    let _ = fs::remove_file(path);
-                }
-                Err(e) => return Err(Error::io(path, e)),
+                std::thread::sleep(std::time::Duration::from_millis(10));
             }
         }
-        Err(Error::Locked {
-            path: path.to_path_buf(),
-        })
     }
 }
 
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+/// Locks this process holds, by folder, so that a command holding a site's lock for its whole
+/// life (`watch`) can run passes that take it again.
+static HELD: Mutex<Vec<(PathBuf, Weak<File>)>> = Mutex::new(Vec::new());
+
+/// An exclusive lock on one or more folders (the site, and `--out`), held for the life of the
+/// value. It is an OS file lock (`flock`) on the folder itself: taken atomically, released by
+/// the kernel when its holder exits however it exits, and independent of where the cache is.
+#[derive(Debug)]
+pub struct Lock {
+    _held: Vec<Arc<File>>,
+}
+
+impl Lock {
+    /// Lock every folder of `folders`, or fail with [`Error::Locked`] naming the first one
+    /// another process holds. Taking a lock this process already holds succeeds.
+    pub fn acquire(folders: &[&Path]) -> Result<Lock> {
+        let mut held = Vec::new();
+        let mut table = HELD.lock().unwrap_or_else(|p| p.into_inner());
+        table.retain(|(_, w)| w.strong_count() > 0);
+        for dir in folders {
+            fs::create_dir_all(dir).map_err(|e| Error::io(*dir, e))?;
+            let key = fs::canonicalize(dir).map_err(|e| Error::io(*dir, e))?;
+            if let Some(f) = table
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, w)| w.upgrade())
+            {
+                held.push(f);
+                continue;
+            }
+            let f = File::open(&key).map_err(|e| Error::io(&key, e))?;
+            match f.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Locked {
+                        path: dir.to_path_buf(),
+                    })
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&key, e)),
+            }
+            let f = Arc::new(f);
+            table.push((key, Arc::downgrade(&f)));
+            held.push(f);
+        }
+        drop(table);
+        hold_point();
+        Ok(Lock { _held: held })
     }
 }
 
@@ -206,8 +291,8 @@ mod tests {
     fn replaces_content_and_leaves_no_temp() {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("a.txt");
-        write_atomic(&p, b"one", None).unwrap();
-        write_atomic(&p, b"two", None).unwrap();
+        write_atomic(d.path(), &p, b"one", None).unwrap();
+        write_atomic(d.path(), &p, b"two", None).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
     }
@@ -220,7 +305,7 @@ mod tests {
         fs::write(&victim, b"precious").unwrap();
         let link = d.path().join("variant.webp");
         std::os::unix::fs::symlink(&victim, &link).unwrap();
-        write_atomic(&link, b"new", None).unwrap();
+        write_atomic(d.path(), &link, b"new", None).unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         assert!(!fs::symlink_metadata(&link)
             .unwrap()
@@ -228,7 +313,7 @@ mod tests {
             .is_symlink());
         let hard = d.path().join("hard.webp");
         fs::hard_link(&victim, &hard).unwrap();
-        write_atomic(&hard, b"new", None).unwrap();
+        write_atomic(d.path(), &hard, b"new", None).unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         assert_eq!(fs::read(&hard).unwrap(), b"new");
     }
@@ -248,7 +333,7 @@ mod tests {
             std::os::unix::fs::symlink(&victim, planted).unwrap();
         }
         let target = d.path().join("v.webp");
-        write_atomic(&target, b"new", None).unwrap();
+        write_atomic(d.path(), &target, b"new", None).unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"precious");
         assert_eq!(fs::read(&target).unwrap(), b"new");
     }
@@ -258,12 +343,12 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("post.md");
-        write_atomic(&p, b"x", Some(0o600)).unwrap();
+        write_atomic(d.path(), &p, b"x", Some(0o600)).unwrap();
         assert_eq!(
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        write_atomic(&p, b"y", None).unwrap();
+        write_atomic(d.path(), &p, b"y", None).unwrap();
         assert_eq!(
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o644
@@ -274,7 +359,7 @@ mod tests {
     fn refuses_to_replace_a_folder() {
         let d = tempfile::tempdir().unwrap();
         fs::create_dir(d.path().join("x.webp")).unwrap();
-        assert!(write_atomic(&d.path().join("x.webp"), b"z", None).is_err());
+        assert!(write_atomic(d.path(), &d.path().join("x.webp"), b"z", None).is_err());
     }
 
     #[test]
@@ -282,25 +367,60 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         fs::write(d.path().join(format!(".a.webp{TEMP_MARK}1-2")), b"").unwrap();
         fs::write(d.path().join("keep.webp"), b"").unwrap();
-        assert_eq!(clean_stale_temps(d.path()), 1);
+        assert_eq!(clean_stale_temps(d.path(), d.path()), 1);
         assert!(d.path().join("keep.webp").exists());
     }
 
     #[test]
-    fn second_lock_is_refused_until_the_first_is_dropped() {
+    fn a_folder_another_holder_locked_is_refused_until_released() {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("lock");
-        let l = Lock::acquire(&p).unwrap();
-        assert!(matches!(Lock::acquire(&p), Err(Error::Locked { .. })));
+        // Another open file description stands for another process.
+        let other = File::open(d.path()).unwrap();
+        other.lock().unwrap();
+        assert!(matches!(
+            Lock::acquire(&[d.path()]),
+            Err(Error::Locked { .. })
+        ));
+        drop(other);
+        let l = Lock::acquire(&[d.path()]).unwrap();
+        // Taken again by the same process (watch's passes): fine.
+        let again = Lock::acquire(&[d.path()]).unwrap();
         drop(l);
-        let _again = Lock::acquire(&p).unwrap();
+        let third = File::open(d.path()).unwrap();
+        assert!(third.try_lock().is_err(), "still held by `again`");
+        drop(again);
+        assert!(third.try_lock().is_ok());
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 0, "no lock file");
     }
 
+    #[cfg(unix)]
     #[test]
-    fn a_dead_holder_lock_is_taken_over() {
+    fn refuses_to_write_or_delete_through_a_symlinked_folder() {
         let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("lock");
-        fs::write(&p, "999999999\n").unwrap();
-        assert!(Lock::acquire(&p).is_ok());
+        let root = d.path().join("site");
+        let outside = d.path().join("outside");
+        fs::create_dir_all(root.join("postimg")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink("../../outside", root.join("postimg/responsive")).unwrap();
+        let target = root.join("postimg/responsive/a.webp");
+        let e = write_atomic(&root, &target, b"x", None).unwrap_err();
+        assert!(
+            matches!(&e, Error::UnsafeWrite { path, .. } if path.ends_with("postimg/responsive")),
+            "{e}"
+        );
+        fs::write(outside.join("a.webp"), b"keep").unwrap();
+        assert!(remove_output(&root, &target).is_err());
+        fs::write(outside.join(format!(".a.webp{TEMP_MARK}1-2")), b"").unwrap();
+        assert_eq!(
+            clean_stale_temps(&root, &root.join("postimg/responsive")),
+            0
+        );
+        assert_eq!(fs::read_dir(&outside).unwrap().count(), 2);
+        // A missing folder is created, for real.
+        write_atomic(&root, &root.join("img/new/b.webp"), b"y", None).unwrap();
+        assert!(fs::symlink_metadata(root.join("img/new")).unwrap().is_dir());
+        // A path outside the root, or with `..`, is refused.
+        assert!(write_atomic(&root, &d.path().join("x"), b"z", None).is_err());
+        assert!(write_atomic(&root, &root.join("img/../../x"), b"z", None).is_err());
     }
 }

@@ -341,3 +341,37 @@ fn colliding_names_never_overwrite_each_other() {
         }
     }
 }
+
+#[test]
+fn out_mirrors_deletions_of_what_postpix_copied_and_nothing_else() {
+    let site = TestSite::copy_of("site-example");
+    let out_dir = site.root.parent().unwrap().join("_built");
+    let out_s = out_dir.to_string_lossy().into_owned();
+    build(&site, &["--out", &out_s]);
+    let post = "_posts/2021-05-18-odd-paths.md";
+    let image = "img/post-bg-dune.jpg";
+    assert!(out_dir.join(post).exists() && out_dir.join(image).exists());
+    // The user's own file in --out, and one beside a mirrored folder.
+    std::fs::write(out_dir.join("CNAME"), "example.org\n").unwrap();
+    std::fs::write(out_dir.join("img/mine.txt"), "mine\n").unwrap();
+    std::fs::remove_file(site.path(post)).unwrap();
+    std::fs::remove_file(site.path(image)).unwrap();
+    build(&site, &["--out", &out_s]);
+    assert!(
+        !out_dir.join(post).exists(),
+        "the deleted post is still published"
+    );
+    assert!(
+        !out_dir.join(image).exists(),
+        "the deleted image is still published"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("CNAME")).unwrap(),
+        "example.org\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("img/mine.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(out_dir.join("_posts/2021-07-15-format-zoo.md").exists());
+}

@@ -127,28 +127,69 @@ fn a_kill_at_any_write_leaves_whole_files_and_the_next_run_converges() {
     assert!(crashes >= 10, "only {crashes} crash points were exercised");
 }
 
-#[test]
-fn a_second_run_on_a_locked_site_refuses_with_a_clear_message() {
-    let site = small_site();
-    std::fs::create_dir_all(site.path(".postpix")).unwrap();
-    // A lock held by a live process (this test's own pid).
-    std::fs::write(
-        site.path(".postpix/lock"),
-        format!("{}\n", std::process::id()),
-    )
-    .unwrap();
-    let out = site.run(&["build", "."]);
-    assert_eq!(code(&out), 2, "{}", show(&out));
+/// Start `postpix ARGS` on `site` holding its lock until `marker` is deleted (the test hook
+/// `POSTPIX_TEST_HOLD_LOCK`); returns once it certainly holds the lock.
+fn holder(site: &TestSite, args: &[&str], marker: &std::path::Path) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_postpix"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("POSTPIX_TEST_HOLD_LOCK", marker)
+        .current_dir(&site.root)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !marker.exists() {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "the holder never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child
+}
+
+fn refused(out: &std::process::Output) {
+    assert_eq!(code(out), 2, "{}", show(out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("another postpix run"),
         "{}",
-        show(&out)
+        show(out)
     );
-    // A lock left by a dead process is taken over.
-    std::fs::write(site.path(".postpix/lock"), "999999999\n").unwrap();
+}
+
+#[test]
+fn a_second_run_on_a_locked_site_refuses_with_a_clear_message() {
+    let site = small_site();
+    let tmp = tempfile::tempdir().unwrap();
+    let marker = tmp.path().join("held");
+    let elsewhere = tmp.path().join("other-cache");
+    let elsewhere = elsewhere.to_string_lossy().into_owned();
+    let out_dir = tmp.path().join("out");
+    let out_dir = out_dir.to_string_lossy().into_owned();
+    let mut first = holder(&site, &["build", "."], &marker);
+    // Every writing command refuses while the first run lives, wherever its cache is.
+    refused(&site.run(&["build", "."]));
+    refused(&site.run(&["build", ".", "--cache-dir", &elsewhere]));
+    refused(&site.run(&["build", ".", "--out", &out_dir]));
+    refused(&site.run(&["restore", "."]));
+    // Reading commands don't need the lock.
+    assert_eq!(code(&site.run(&["build", "--dry-run", "."])), 0);
+    // A holder killed with SIGKILL leaves no lock behind: the kernel drops it.
+    first.kill().unwrap();
+    first.wait().unwrap();
     let out = site.run(&["build", "."]);
     assert_eq!(code(&out), 0, "{}", show(&out));
     assert!(!site.path(".postpix/lock").exists());
+
+    // The lock on --out: a run writing into it blocks another site's run into the same folder.
+    std::fs::remove_file(&marker).ok();
+    let mut first = holder(&site, &["build", ".", "--out", &out_dir], &marker);
+    let other = small_site();
+    refused(&other.run(&["build", ".", "--out", &out_dir]));
+    std::fs::remove_file(&marker).unwrap();
+    assert!(first.wait().unwrap().success());
 }
 
 #[test]

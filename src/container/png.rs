@@ -3,7 +3,8 @@
 //! In: bytes. Out: each whole chunk's type, byte range and data, and how the walk ended
 //! ([`walk`]); the size in the IHDR ([`ihdr_size`]); the APNG frame count ([`frames`]); whether
 //! the file reaches its IEND ([`check_complete`]). The probe, the truncation check, the
-//! metadata report and the metadata stripper all read PNGs through this one walker.
+//! metadata report and the metadata stripper all read PNGs through this one walker. The one
+//! inflation here is [`metadata_bomb`]'s, bounded by [`MAX_METADATA_BLOCK`].
 
 use std::ops::Range;
 
@@ -107,6 +108,47 @@ pub fn check_complete(bytes: &[u8]) -> Result<(), super::Truncation> {
         Some(End::Cut(kind)) => Err(super::Truncation::PngChunkCut(kind)),
         _ => Err(super::Truncation::PngNoIend),
     }
+}
+
+/// Largest inflated metadata block (an ICC profile, a compressed text or XMP chunk) postpix lets
+/// a decoder inflate. Real ICC profiles are a few kB to about 1 MB.
+pub const MAX_METADATA_BLOCK: usize = 16 << 20;
+
+/// The zlib stream of a compressed metadata chunk, if `c` is one.
+fn compressed_payload<'a>(c: &Chunk<'a>) -> Option<&'a [u8]> {
+    let after_keyword = |d: &'a [u8]| d.iter().position(|&b| b == 0).map(|i| &d[i + 1..]);
+    match &c.kind {
+        // name\0, method, zlib
+        b"iCCP" | b"zTXt" => after_keyword(c.data).and_then(|d| d.get(1..)),
+        // keyword\0, flag, method, language\0, translated keyword\0, text (zlib when flagged)
+        b"iTXt" => {
+            let d = after_keyword(c.data)?;
+            let (&flag, d) = d.split_first()?;
+            let d = after_keyword(d.get(1..)?)?;
+            let d = after_keyword(d)?;
+            (flag == 1).then_some(d)
+        }
+        _ => None,
+    }
+}
+
+/// The type of the first compressed metadata chunk that inflates to more than `cap` bytes (a
+/// decompression bomb), found by inflating each into at most `cap` bytes and no more. A stream
+/// that is merely corrupt is left to the decoder, which ignores or reports it.
+pub fn metadata_bomb(bytes: &[u8], cap: usize) -> Option<&'static str> {
+    walk(bytes)?.chunks.iter().find_map(|c| {
+        let z = compressed_payload(c)?;
+        match fdeflate::decompress_to_vec_bounded(z, cap) {
+            Err(fdeflate::BoundedDecompressionError::OutputTooLarge { .. }) => {
+                Some(match &c.kind {
+                    b"iCCP" => "ICC profile (iCCP)",
+                    b"zTXt" => "compressed text (zTXt)",
+                    _ => "compressed text or XMP (iTXt)",
+                })
+            }
+            _ => None,
+        }
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use image::{AnimationDecoder, DynamicImage, ImageDecoder};
 use super::colour;
 use super::pixels::{Layout, Pixels};
 use super::settings::DecodeLimits;
-use crate::container::{exif, gif};
+use crate::container::{exif, gif, png};
 use crate::error::InputFault;
 use crate::format::{sniff, Format};
 
@@ -56,6 +56,14 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, InputFault
         }
     }
 
+    if format == Format::Png {
+        if let Some(block) = png::metadata_bomb(bytes, png::MAX_METADATA_BLOCK) {
+            return Err(InputFault::MetadataTooLarge {
+                block,
+                max: png::MAX_METADATA_BLOCK,
+            });
+        }
+    }
     let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| InputFault::Decode(e.to_string()))?;

@@ -131,7 +131,7 @@ fn clean_variant_folders(plan: &Plan, order: &[usize], dest: &Path) -> Vec<Warni
     for &i in order {
         for set in &plan.jobs[i].sets {
             if cleaned.insert(&set.folder) {
-                let count = write::clean_stale_temps(&paths::abs(dest, &set.folder));
+                let count = write::clean_stale_temps(dest, &paths::abs(dest, &set.folder));
                 if count > 0 {
                     warnings.push(Warning::StaleTemps {
                         folder: Some(set.folder.clone()),
@@ -299,7 +299,8 @@ pub fn write_pool() -> Option<&'static rayon::ThreadPool> {
 fn write_variants(dest: &Path, pending: &[Pending<'_>]) -> Vec<Result<Option<FileRecord>>> {
     let write = |(path, hash, bytes, _): &Pending<'_>| {
         let abs = paths::abs(dest, path);
-        write::write_atomic(&abs, bytes, None).map(|()| cache::file_record(&abs, hash.clone()))
+        write::write_atomic(dest, &abs, bytes, None)
+            .map(|()| cache::file_record(&abs, hash.clone()))
     };
     match write_pool() {
         Some(pool) => pool.install(|| pending.par_iter().map(write).collect()),

@@ -76,9 +76,16 @@ pub fn open_and_run(
 /// A build takes the site's lock before it reads anything, so two runs never interleave.
 fn lock(cfg: &Config, mode: Mode) -> Result<Option<write::Lock>> {
     match mode {
-        Mode::Build => write::Lock::acquire(&cfg.cache_dir.join("lock")).map(Some),
+        Mode::Build => lock_for_writing(cfg).map(Some),
         Mode::DryRun | Mode::Check => Ok(None),
     }
+}
+
+/// The lock every command that writes holds: one OS file lock on the site folder and one on
+/// `--out`, wherever the cache is ([`write::Lock`]). `watch` holds it for its whole life; this
+/// process may take it again for each pass.
+pub fn lock_for_writing(cfg: &Config) -> Result<write::Lock> {
+    write::Lock::acquire(&cfg.lock_folders())
 }
 
 /// What one run knows about the site, kept between runs by `watch`.
@@ -132,9 +139,13 @@ impl Session {
         if let (true, Some(out)) = (writing, &self.cfg.out) {
             let posts: BTreeSet<&str> = self.survey.posts.iter().map(|p| p.path.as_str()).collect();
             let jekyll = &self.survey.jekyll;
-            report
-                .errors
-                .extend(mirror::sync(&self.cfg, jekyll, out, &posts)?);
+            report.errors.extend(mirror::sync(
+                &self.cfg,
+                jekyll,
+                out,
+                &posts,
+                &mut self.manifest.mirrored,
+            )?);
         }
         let plan = self.plan();
         let (outcomes, warnings) = match mode {
@@ -226,9 +237,9 @@ impl Session {
         dirs.insert("");
         let mut count: usize = dirs
             .iter()
-            .map(|d| write::clean_stale_temps(&paths::abs(dest, d)))
+            .map(|d| write::clean_stale_temps(dest, &paths::abs(dest, d)))
             .sum();
-        count += write::clean_stale_temps(&self.cfg.cache_dir);
+        count += write::clean_stale_temps(self.cfg.cache_root(), &self.cfg.cache_dir);
         (count > 0).then_some(Warning::StaleTemps {
             folder: None,
             count,
@@ -246,7 +257,10 @@ impl Session {
             .collect();
         for p in stale {
             match mode {
-                Mode::Build => match write::remove_output(&paths::abs(self.cfg.dest_root(), &p)) {
+                Mode::Build => match write::remove_output(
+                    self.cfg.dest_root(),
+                    &paths::abs(self.cfg.dest_root(), &p),
+                ) {
                     Ok(_) => {
                         report.summary.variants_pruned += 1;
                         self.manifest.files.remove(&p);
@@ -274,7 +288,7 @@ impl Session {
             }
         }
         self.manifest.sources.retain(|k, _| sources.contains_key(k));
-        if let Err(e) = cache::save(&self.cfg.cache_dir, &self.manifest) {
+        if let Err(e) = cache::save(self.cfg.cache_root(), &self.cfg.cache_dir, &self.manifest) {
             report.errors.push(e);
         }
     }
@@ -282,6 +296,10 @@ impl Session {
 
 /// `postpix restore`: give every post back its original text.
 pub fn restore(cfg: &Config, dry_run: bool) -> Result<RestoreReport> {
+    let _lock = match dry_run {
+        false => Some(lock_for_writing(cfg)?),
+        true => None,
+    };
     let jekyll = JekyllConfig::load(&cfg.site);
     let skip = survey_room::own_dirs(cfg);
     let (posts, errors) = crate::scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &skip);

@@ -55,10 +55,12 @@ pub fn settle(
                 ir.status = ImageStatus::Encoded;
                 ir.warnings.extend(done.warnings);
                 report.summary.variants_written += done.written;
+                // A post never points at a variant that could not be written.
+                let whole = done.errors.is_empty();
                 report.errors.extend(done.errors);
                 manifest.files.extend(done.files);
                 manifest.entries.insert(job.key.clone(), done.entry.clone());
-                Some(done.entry)
+                whole.then_some(done.entry)
             }
             (work, Some(Err(fault))) => {
                 ir.refuse(Refusal::Failed(fault));

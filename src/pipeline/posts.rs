@@ -224,5 +224,5 @@ pub fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Resul
         }
     }
     let mode = write::mode_of(&site_file);
-    write::write_atomic(target, text.as_bytes(), mode)
+    write::write_atomic(cfg.dest_root(), target, text.as_bytes(), mode)
 }
