@@ -299,7 +299,7 @@ impl JekyllConfig {
             Role::Page | Role::Document if front.is_none() => return false,
             _ => {}
         }
-        self.unpublished || front.is_none_or(|body| published(body))
+        self.unpublished || front.is_none_or(published)
     }
 }
 
