@@ -36,6 +36,14 @@ pub enum Error {
     /// A post could not be read; it is left as it is.
     #[error(transparent)]
     Post(#[from] PostError),
+    /// The site's `_config.yml` is not YAML, or a setting postpix reads has the wrong shape.
+    #[error("{path}: {fault}")]
+    JekyllConfig {
+        /// The `_config.yml`.
+        path: PathBuf,
+        /// What is wrong with it.
+        fault: ConfigFault,
+    },
     /// A post changed on disk while postpix was rewriting it; the author's edit wins.
     #[error("{path}: changed on disk during the run; not rewritten (run again)")]
     ChangedDuringRun {
@@ -288,6 +296,22 @@ pub enum EnvFault {
     /// The survey could not read (and so not hash) the file.
     #[error("could not be read")]
     Unread,
+}
+
+/// Why `_config.yml` cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigFault {
+    /// Not valid YAML.
+    #[error("not valid YAML: {0}")]
+    Yaml(String),
+    /// Valid YAML of a shape Jekyll would refuse too.
+    #[error("`{key}:` must be {wanted}")]
+    Shape {
+        /// The top-level key (or `(document)` for the whole file).
+        key: String,
+        /// What it must be, in words.
+        wanted: &'static str,
+    },
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub mod container;
 pub mod encode;
 pub mod error;
 pub mod format;
+pub mod fuzzing;
+pub mod liquid;
 pub mod marker;
 pub mod paths;
 pub mod pipeline;

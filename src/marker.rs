@@ -100,7 +100,11 @@ pub fn find_generated(text: &str) -> Vec<Generated> {
     }
     let mut html_ranges: Vec<Range<usize>> = Vec::new();
     let opts = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
-    for (ev, range) in Parser::new_ext(text, opts).into_offset_iter() {
+    // Read the text as the finder does: an opaque Liquid block (`{% raw %}`…) is no Markdown,
+    // so a backtick inside one opens no code span around our markup (the finder, which masks
+    // those blocks, may have put an element there).
+    let view = crate::liquid::blank_opaque(text);
+    for (ev, range) in Parser::new_ext(&view, opts).into_offset_iter() {
         if matches!(ev, Event::Html(_) | Event::InlineHtml(_)) {
             match html_ranges.last_mut() {
                 Some(last) if last.end >= range.start => last.end = last.end.max(range.end),

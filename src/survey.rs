@@ -114,7 +114,7 @@ impl Survey {
     /// not read at all; `want_hash` reads and hashes the others (a build needs the hashes, a
     /// scan only the headers).
     pub fn take(cfg: &Config, manifest: Option<&Manifest>, want_hash: bool) -> Result<Survey> {
-        let jekyll = JekyllConfig::load(&cfg.site);
+        let jekyll = JekyllConfig::load(&cfg.site)?;
         let resolver = resolver(cfg, &jekyll)?;
         let (posts, post_errors) =
             scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &own_dirs(cfg));
@@ -176,6 +176,8 @@ impl Survey {
             return;
         }
         match scan::read_post(&cfg.site, rel) {
+            // A post Jekyll does not render (any more) is forgotten, as in a full survey.
+            Ok(post) if !self.jekyll.renders(&post.path, &post.current) => {}
             Ok(post) => {
                 let i = self.posts.partition_point(|p| p.path.as_str() < rel);
                 self.resolutions.insert(i, resolve_post(resolver, &post));

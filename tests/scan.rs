@@ -265,3 +265,57 @@ fn an_image_tag_and_a_url_with_a_newline_are_found() {
         "{post}"
     );
 }
+
+#[test]
+fn jekyll_rules_decide_which_files_are_posts() {
+    // Regression (issue 17.8): `_doc/*.md`, `published: false` posts, pages without front
+    // matter and a multi-line `exclude: [...]` flow list were all scanned as posts.
+    let site = TestSite::copy_of("site-jekyll-rules");
+    let (v, out) = site.json(&["scan", "--json", "."]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let mut got: Vec<&str> = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        vec![
+            "_drafts/coming.md",
+            "_includes/fragment.md",
+            "_posts/2024-01-01-published.md",
+            "_recipes/soup.md",
+            "about.md",
+        ]
+    );
+    for rel in &got {
+        assert!(site.read(rel).contains("RENDERED:"), "{rel}");
+        assert!(!site.read(rel).contains("NOT RENDERED"), "{rel}");
+    }
+    // `unpublished: true` brings the unpublished post back.
+    let cfg = site.read("_config.yml") + "unpublished: true\n";
+    std::fs::write(site.path("_config.yml"), cfg).unwrap();
+    let (v, _) = site.json(&["scan", "--json", "."]);
+    let paths: Vec<&str> = v["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"_posts/2024-01-02-unpublished.md"),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn a_broken_config_is_an_error_naming_the_file() {
+    let site = TestSite::copy_of("site-jekyll-rules");
+    std::fs::write(site.path("_config.yml"), "exclude: [a,\n  b\ntitle: x\n").unwrap();
+    let out = site.run(&["scan", "."]);
+    assert_ne!(code(&out), 0, "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("_config.yml") && err.contains("YAML"), "{err}");
+}

@@ -300,9 +300,10 @@ pub fn restore(cfg: &Config, dry_run: bool) -> Result<RestoreReport> {
         false => Some(lock_for_writing(cfg)?),
         true => None,
     };
-    let jekyll = JekyllConfig::load(&cfg.site);
+    let jekyll = JekyllConfig::load(&cfg.site)?;
     let skip = survey_room::own_dirs(cfg);
-    let (posts, errors) = crate::scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &skip);
+    let (posts, errors) =
+        crate::scan::read_all_markdown(&cfg.site, &jekyll, &cfg.variant_dir, &skip);
     let mut report = RestoreReport {
         errors: errors.into_iter().map(Error::Post).collect(),
         dry_run,

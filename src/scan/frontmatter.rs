@@ -44,6 +44,11 @@ pub(super) fn extract(text: &str) -> (Option<Range<usize>>, Vec<ImageRef>) {
     (Some(0..end), image_keys(text, body))
 }
 
+/// The YAML text between the fences of `text`'s front matter, or `None` when it has none.
+pub(super) fn yaml_body(text: &str) -> Option<&str> {
+    block(text).and_then(|(body, _)| text.get(body))
+}
+
 /// The range of the YAML lines between the fences, and the end of the closing fence line.
 fn block(text: &str) -> Option<(Range<usize>, usize)> {
     let start = if text.starts_with(BOM) { BOM.len() } else { 0 };

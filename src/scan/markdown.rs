@@ -292,11 +292,13 @@ impl Finder<'_> {
     /// as text: find such images, on one line, in a run of text.
     fn fallback(&self, run: Range<usize>, in_link: bool, in_table: bool) -> Vec<ImageRef> {
         let mut refs = Vec::new();
-        let Some(s) = self.text.get(run.clone()) else {
+        let (Some(s), Some(m)) = (self.text.get(run.clone()), self.masked.get(run.clone())) else {
             return refs;
         };
         let mut from = 0;
-        while let Some(p) = s[from..].find("![") {
+        // Candidates are looked for in the masked copy (a run may hold an inline `{% raw %}`
+        // stretch, blank there) and read from the original.
+        while let Some(p) = m[from..].find("![") {
             let at = from + p;
             from = at + 2;
             if escaped(self.text, run.start + at) {
@@ -305,6 +307,12 @@ impl Finder<'_> {
             let Some(parsed) = parse_inline(&s[at..]) else {
                 continue;
             };
+            // The span must end where the masked copy still has its closing `)`: an image that
+            // runs into a blanked stretch is not one kramdown sees.
+            let last = at + parsed.len.saturating_sub(1);
+            if m.as_bytes().get(last) != s.as_bytes().get(last) {
+                continue;
+            }
             from = at + parsed.len;
             if parsed.url.trim().is_empty() {
                 continue;

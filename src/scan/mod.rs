@@ -97,7 +97,8 @@ pub struct Post {
     pub refs: Vec<ImageRef>,
 }
 
-/// Read and scan every Markdown file of the site.
+/// Read and scan every Markdown file of the site that Jekyll renders (see
+/// [`site::JekyllConfig::renders`]); unreadable ones are reported.
 pub fn read_posts(
     root: &Path,
     jekyll: &site::JekyllConfig,
@@ -107,6 +108,29 @@ pub fn read_posts(
     let mut posts = Vec::new();
     let mut errors = Vec::new();
     for rel in site::markdown_files(root, jekyll, variant_dir, extra_skip) {
+        match read_post(root, &rel) {
+            Ok(p) if jekyll.renders(&p.path, &p.current) => posts.push(p),
+            Ok(_) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    (posts, errors)
+}
+
+/// Read and scan every Markdown file of the site, rendered or not (for `restore`, which gives
+/// back postpix markup wherever an earlier run left it).
+pub fn read_all_markdown(
+    root: &Path,
+    jekyll: &site::JekyllConfig,
+    variant_dir: &str,
+    extra_skip: &[PathBuf],
+) -> (Vec<Post>, Vec<PostError>) {
+    let mut posts = Vec::new();
+    let mut errors = Vec::new();
+    for rel in site::site_files(root, jekyll, variant_dir, extra_skip) {
+        if !site::is_markdown(rel.rsplit('/').next().unwrap_or(&rel)) {
+            continue;
+        }
         match read_post(root, &rel) {
             Ok(p) => posts.push(p),
             Err(e) => errors.push(e),

@@ -16,6 +16,7 @@ use notify::EventKind;
 
 use crate::cache;
 use crate::config::Config;
+use crate::error::Error;
 use crate::scan::site::{self, JekyllConfig};
 use crate::survey::{has_image_extension, Change};
 use crate::write::TEMP_MARK;
@@ -45,15 +46,15 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// The rules for a configuration.
-    pub fn new(cfg: &Config) -> Rules {
-        Rules {
+    /// The rules for a configuration; fails when `_config.yml` cannot be read.
+    pub fn new(cfg: &Config) -> crate::error::Result<Rules> {
+        Ok(Rules {
             site: cfg.site.clone(),
             own_dirs: crate::survey::own_dirs(cfg),
             variant_dir: cfg.variant_dir.clone(),
-            jekyll: JekyllConfig::load(&cfg.site),
+            jekyll: JekyllConfig::load(&cfg.site)?,
             mirror: cfg.out.is_some(),
-        }
+        })
     }
 
     /// A folder name postpix neither watches nor reacts to: dot-folders (`.git`, the cache),
@@ -90,6 +91,21 @@ pub fn is_scratch(name: &str) -> bool {
         || SUFFIXES.iter().any(|s| lower.ends_with(s))
 }
 
+/// The posts a pass left alone because their author changed them while it ran (its
+/// [`Error::ChangedDuringRun`] errors), as saves to run again: the author's edit wins, and
+/// is then rewritten in turn. Site-relative, in the order of `errors`.
+pub fn retries(site: &Path, errors: &[Error]) -> Vec<Change> {
+    errors
+        .iter()
+        .filter_map(|e| match e {
+            Error::ChangedDuringRun { path } if path.starts_with(site) => {
+                Some(Change::PostSaved(crate::paths::rel(site, path)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Classify one path. `gone` says the event reported the path as removed (or renamed away).
 pub fn classify(path: &Path, gone: bool, rules: &Rules) -> Change {
     if rules.own_dirs.iter().any(|d| path.starts_with(d)) {
@@ -116,6 +132,9 @@ pub fn classify(path: &Path, gone: bool, rules: &Rules) -> Change {
         return Change::Ignore;
     }
     if site::is_markdown(name) {
+        if rules.jekyll.role(&rel) == site::Role::Never {
+            return Change::Ignore;
+        }
         return if gone {
             Change::PostRemoved(rel)
         } else {
@@ -193,6 +212,34 @@ impl Known {
         self.hashes.insert(rel.to_string(), hash);
     }
 
+    /// Take over what `other` knows, keeping what it does not mention.
+    pub fn merge(&mut self, other: Known) {
+        self.hashes.extend(other.hashes);
+    }
+
+    /// Forget what `rel` held: its next change is kept whatever its bytes.
+    pub fn forget(&mut self, rel: &str) {
+        self.hashes.remove(rel);
+    }
+
+    /// What a pass leaves known: the bytes it read (`read`, the hashes of the posts and
+    /// sources as the survey saw them), overridden by the bytes it wrote itself (`written`).
+    /// Never the disk as it is after the pass: an author's save during the pass is neither
+    /// read nor written by it, so its event must not find it known (it would be lost).
+    pub fn after_pass<'a>(
+        read: impl IntoIterator<Item = (&'a str, String)>,
+        written: &BTreeMap<String, String>,
+    ) -> Known {
+        let mut k = Known::default();
+        for (rel, h) in read {
+            k.set(rel, h);
+        }
+        for (rel, h) in written {
+            k.set(rel, h.clone());
+        }
+        k
+    }
+
     /// Keep the changes whose bytes differ from the known ones, and remember the new bytes.
     /// `hash_of` hashes a site-relative file (`None` when it can't be read: kept, so the
     /// pipeline reports why). A removal is always kept and forgotten.
@@ -253,7 +300,7 @@ mod tests {
             site: PathBuf::from("/s"),
             own_dirs: vec![PathBuf::from("/s/.postpix"), PathBuf::from("/s/_build")],
             variant_dir: "responsive".into(),
-            jekyll: JekyllConfig::parse("exclude: [drafts-private]"),
+            jekyll: JekyllConfig::parse("exclude: [drafts-private]").expect("valid YAML"),
             mirror,
         }
     }
@@ -450,6 +497,84 @@ mod tests {
     fn an_unreadable_file_is_kept_for_the_pipeline_to_report() {
         let mut k = Known::default();
         let kept = k.drop_unchanged(vec![Change::ImageChanged("p/x.png".into())], &mut |_| None);
+        assert_eq!(kept.len(), 1);
+    }
+
+    #[test]
+    fn markdown_jekyll_never_renders_is_ignored() {
+        assert_eq!(one("/s/_doc/notes.md", WRITE), vec![]);
+        assert_eq!(one("/s/_layouts/x.md", WRITE), vec![]);
+        assert_eq!(
+            one("/s/_includes/f.md", WRITE),
+            vec![Change::PostSaved("_includes/f.md".into())]
+        );
+    }
+
+    #[test]
+    fn a_save_during_a_pass_stays_news() {
+        // Regression: the first build recorded the disk as it was after the build (the author's
+        // edit included), so the queued save was dropped as unchanged and never rewritten.
+        let written = BTreeMap::from([("_posts/a.md".to_string(), "W".to_string())]);
+        let read = vec![
+            ("_posts/a.md", "R".to_string()),
+            ("_posts/b.md", "B".to_string()),
+            ("postimg/x.jpg", "X".to_string()),
+        ];
+        let mut known = Known::after_pass(read, &written);
+        let disk: HashMap<&str, &str> = HashMap::from([
+            ("_posts/a.md", "E"), // the author appended after postpix wrote W
+            ("_posts/b.md", "B"), // untouched
+            ("postimg/x.jpg", "X"),
+            ("postimg/new.jpg", "N"), // added during the pass
+        ]);
+        let changes = vec![
+            Change::PostSaved("_posts/a.md".into()),
+            Change::PostSaved("_posts/b.md".into()),
+            Change::ImageChanged("postimg/x.jpg".into()),
+            Change::ImageChanged("postimg/new.jpg".into()),
+        ];
+        let kept = known.drop_unchanged(changes, &mut |rel| disk.get(rel).map(|h| h.to_string()));
+        assert_eq!(
+            kept,
+            vec![
+                Change::PostSaved("_posts/a.md".into()),
+                Change::ImageChanged("postimg/new.jpg".into()),
+            ]
+        );
+        // postpix's own write is known: its event is dropped.
+        let mut known = Known::after_pass(Vec::new(), &written);
+        let kept = known.drop_unchanged(vec![Change::PostSaved("_posts/a.md".into())], &mut |_| {
+            Some("W".to_string())
+        });
+        assert!(kept.is_empty(), "{kept:?}");
+    }
+
+    #[test]
+    fn posts_left_alone_during_a_pass_are_retried() {
+        let site = Path::new("/s");
+        let errors = vec![
+            Error::ChangedDuringRun {
+                path: PathBuf::from("/s/_posts/a.md"),
+            },
+            Error::Site {
+                path: PathBuf::from("/s"),
+                reason: "other".into(),
+            },
+            Error::ChangedDuringRun {
+                path: PathBuf::from("/elsewhere/b.md"),
+            },
+        ];
+        assert_eq!(
+            retries(site, &errors),
+            vec![Change::PostSaved("_posts/a.md".into())]
+        );
+        // A retried post is kept even when its bytes are the known ones.
+        let mut known = Known::default();
+        known.set("_posts/a.md", "R".into());
+        known.forget("_posts/a.md");
+        let kept = known.drop_unchanged(vec![Change::PostSaved("_posts/a.md".into())], &mut |_| {
+            Some("R".to_string())
+        });
         assert_eq!(kept.len(), 1);
     }
 }

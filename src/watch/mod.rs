@@ -38,6 +38,8 @@ pub struct Watcher {
     session: Option<Session>,
     uses: BTreeMap<String, BTreeSet<String>>,
     known: Known,
+    /// Changes to handle before waiting for new events (posts a pass had to leave alone).
+    retry: Vec<Change>,
     rx: mpsc::Receiver<DebounceEventResult>,
     debouncer: Debouncer<notify::RecommendedWatcher, RecommendedCache>,
     watched: BTreeSet<PathBuf>,
@@ -64,10 +66,11 @@ impl Watcher {
             new_debouncer(DEBOUNCE, None, tx).map_err(|e| cannot_watch(&cfg.site, e))?;
         let mut w = Watcher {
             cfg: cfg.clone(),
-            rules: Rules::new(cfg),
+            rules: Rules::new(cfg)?,
             session: None,
             uses: BTreeMap::new(),
             known: Known::default(),
+            retry: Vec::new(),
             rx,
             debouncer,
             watched: BTreeSet::new(),
@@ -111,23 +114,43 @@ impl Watcher {
     }
 
     /// The first build, as `postpix build` runs it; afterwards the watch knows the dependency
-    /// index and the bytes of every post and image.
+    /// index and the bytes of every post and image the build read or wrote. Saves made while
+    /// it ran stay queued, and posts it left alone for that reason are retried first.
     pub fn build(&mut self, progress: &dyn Progress) -> Result<BuildReport> {
         let (session, report) = pipeline::open_and_run(&self.cfg, Mode::Build, progress)?;
-        for p in &report.posts {
-            if let Some(h) = hash_file(&paths::abs(&self.cfg.site, &p.path)) {
-                self.known.set(&p.path, h);
-            }
-        }
-        // Sources: the survey already holds their hashes; no need to read them again.
-        for (rel, src) in &session.survey().sources {
-            if let Some(h) = &src.hash {
-                self.known.set(rel, h.clone());
-            }
-        }
+        self.learn(&session, &report);
         self.uses = report.uses.clone();
         self.session = Some(session);
         Ok(report)
+    }
+
+    /// Know what a pass read and wrote (never the disk as it is now: a save made during the
+    /// pass must stay news), and queue the posts it had to leave alone.
+    fn learn(&mut self, session: &Session, report: &BuildReport) {
+        let survey = session.survey();
+        let posts = survey
+            .posts
+            .iter()
+            .map(|p| (p.path.as_str(), cache::hash_bytes(p.current.as_bytes())));
+        let sources = survey
+            .sources
+            .iter()
+            .filter_map(|(rel, s)| s.hash.clone().map(|h| (rel.as_str(), h)));
+        let empty = BTreeMap::new();
+        // In --out mode the writes land outside the site: the site's posts keep their bytes.
+        let written = if self.cfg.out.is_none() {
+            &report.written
+        } else {
+            &empty
+        };
+        let fresh = Known::after_pass(posts.chain(sources), written);
+        self.known.merge(fresh);
+        for c in events::retries(&self.cfg.site, &report.errors) {
+            if let Some(rel) = c.rel() {
+                self.known.forget(rel);
+            }
+            self.retry.push(c);
+        }
     }
 
     /// Handle events until `stop` is set (checked between batches: a batch in progress
@@ -135,6 +158,13 @@ impl Watcher {
     /// handed to `tell`. Fails only when the watcher itself dies.
     pub fn run(&mut self, stop: &AtomicBool, tell: &mut dyn FnMut(Event)) -> Result<()> {
         while !stop.load(Ordering::SeqCst) {
+            if !self.retry.is_empty() {
+                let mut raw = std::mem::take(&mut self.retry);
+                let batches: Vec<DebounceEventResult> = self.rx.try_iter().collect();
+                raw.extend(self.changes_in(batches, tell));
+                self.handle(coalesce(raw), tell);
+                continue;
+            }
             let first = match self.rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(b) => b,
                 Err(mpsc::RecvTimeoutError::Timeout) => continue,
@@ -222,15 +252,19 @@ impl Watcher {
             return;
         }
         if changes.contains(&Change::Config) {
-            self.rules.jekyll = JekyllConfig::load(&site);
+            match JekyllConfig::load(&site) {
+                Ok(jekyll) => self.rules.jekyll = jekyll,
+                Err(error) => {
+                    tell(Event::Failed { changes, error });
+                    return;
+                }
+            }
         }
         match self.pass(&changes) {
             Ok(report) => {
-                if self.cfg.out.is_none() {
-                    // Our own rewrites of posts: their events must find these bytes known.
-                    for (rel, h) in &report.written {
-                        self.known.set(rel, h.clone());
-                    }
+                if let Some(session) = self.session.take() {
+                    self.learn(&session, &report);
+                    self.session = Some(session);
                 }
                 let before = std::mem::replace(&mut self.uses, report.uses.clone());
                 let secs = t0.elapsed().as_secs_f64();

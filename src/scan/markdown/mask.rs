@@ -8,10 +8,8 @@
 
 use std::ops::Range;
 
+use crate::liquid::{opaque_block_end, tag as liquid_tag, OPAQUE_BLOCKS};
 use crate::scan::html::TagReader;
-
-/// Liquid block tags whose whole body never renders as Markdown images.
-const OPAQUE_BLOCKS: &[&str] = &["raw", "comment", "highlight"];
 
 /// The masked copy of `text`.
 pub(super) fn mask(text: &str, front_matter: Option<Range<usize>>) -> String {
@@ -88,37 +86,13 @@ fn mask_liquid(text: &str, out: &mut [u8]) {
                     i = tag_end;
                     continue;
                 }
-                let end_name = format!("end{name}");
-                let mut k = tag_end;
-                let mut block_end = text.len();
-                while let Some(p) = text[k..].find("{%") {
-                    let at = k + p;
-                    match liquid_tag(text, at) {
-                        Some((n, e)) if n == end_name => {
-                            block_end = e;
-                            break;
-                        }
-                        Some((_, e)) => k = e,
-                        None => break,
-                    }
-                }
+                let block_end = opaque_block_end(text, name, tag_end);
                 blank(out, i..block_end);
                 i = block_end;
             }
             _ => i += 1,
         }
     }
-}
-
-/// The name and end offset of the Liquid tag `{% name … %}` (or `{%- … -%}`) starting at `at`.
-fn liquid_tag(text: &str, at: usize) -> Option<(&str, usize)> {
-    let rest = text.get(at..)?.strip_prefix("{%")?;
-    let close = rest.find("%}")?;
-    let inner = rest[..close].trim_start_matches('-').trim_start();
-    let name_len = inner
-        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .unwrap_or(inner.len());
-    Some((&inner[..name_len], at + 2 + close + 2))
 }
 
 /// Blanks the tags of `<div markdown="1">…</div>` (any block tag, `block`/`span` too) so that

@@ -726,3 +726,15 @@ fn huge_line_of_unmatched_liquid_is_fast() {
     let _ = find_refs(&text);
     assert!(start.elapsed().as_secs() < 20);
 }
+
+#[test]
+fn never_liquid_raw_inline() {
+    // Regression: an inline raw stretch inside a paragraph was read back from the original text
+    // by the kramdown-only fallback, and its image rewritten.
+    assert_none("Text {% raw %}![r]({{site.baseurl}}/r.png){% endraw %} more.\n");
+    assert_none("a `x` {% raw %}![r]({{ site.baseurl }}/r.png){% endraw %} b\n");
+    assert_none("{%raw%}![r](/r.png){%endraw%} and {% raw -%}<img src=\"/h.png\">{%- endraw %}\n");
+    // An image beside the raw stretch is still found.
+    let r = one("See {% raw %}`{{ x }}`{% endraw %} then ![k](/k.png) end.\n");
+    assert_eq!(r.url, "/k.png");
+}
