@@ -105,16 +105,8 @@ pub fn read_posts(
     variant_dir: &str,
     extra_skip: &[PathBuf],
 ) -> (Vec<Post>, Vec<PostError>) {
-    let mut posts = Vec::new();
-    let mut errors = Vec::new();
-    for rel in site::markdown_files(root, jekyll, variant_dir, extra_skip) {
-        match read_post(root, &rel) {
-            Ok(p) if jekyll.renders(&p.path, &p.current) => posts.push(p),
-            Ok(_) => {}
-            Err(e) => errors.push(e),
-        }
-    }
-    (posts, errors)
+    let files = site::markdown_files(root, jekyll, variant_dir, extra_skip);
+    read_each(root, files, |p| jekyll.renders(&p.path, &p.current))
 }
 
 /// Read and scan every Markdown file of the site, rendered or not (for `restore`, which gives
@@ -125,14 +117,24 @@ pub fn read_all_markdown(
     variant_dir: &str,
     extra_skip: &[PathBuf],
 ) -> (Vec<Post>, Vec<PostError>) {
+    let files = site::site_files(root, jekyll, variant_dir, extra_skip)
+        .into_iter()
+        .filter(|rel| site::is_markdown(rel.rsplit('/').next().unwrap_or(rel)));
+    read_each(root, files, |_| true)
+}
+
+/// Read and scan each file, keeping the posts `keep` accepts; unreadable ones are reported.
+fn read_each(
+    root: &Path,
+    files: impl IntoIterator<Item = String>,
+    keep: impl Fn(&Post) -> bool,
+) -> (Vec<Post>, Vec<PostError>) {
     let mut posts = Vec::new();
     let mut errors = Vec::new();
-    for rel in site::site_files(root, jekyll, variant_dir, extra_skip) {
-        if !site::is_markdown(rel.rsplit('/').next().unwrap_or(&rel)) {
-            continue;
-        }
+    for rel in files {
         match read_post(root, &rel) {
-            Ok(p) => posts.push(p),
+            Ok(p) if keep(&p) => posts.push(p),
+            Ok(_) => {}
             Err(e) => errors.push(e),
         }
     }
