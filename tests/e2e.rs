@@ -210,8 +210,16 @@ fn check_site(site: &TestSite, baseurl: &str, build_args: &[&str]) -> usize {
             }
             animations += check_animation(site, &ctx, y);
             let f = file_of(&after_dest, &base, current).unwrap();
-            let (real_w, _) = image::image_dimensions(&f)
-                .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()));
+            let real_w = if current.ends_with(".avif") {
+                let bytes = std::fs::read(&f).unwrap();
+                postpix::encode::avif::decode(&bytes)
+                    .unwrap_or_else(|| panic!("{ctx}: {} unreadable", f.display()))
+                    .width
+            } else {
+                image::image_dimensions(&f)
+                    .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()))
+                    .0
+            };
             let need = y["renderedWidth"].as_f64().unwrap() * a["dpr"].as_f64().unwrap();
             let set = if current.ends_with(".webp") {
                 &y["webpSrcset"]
