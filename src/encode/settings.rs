@@ -71,14 +71,13 @@ impl EncodeSettings {
         )
     }
 
-    /// The AVIF settings and the codec versions behind them, for cache keys of runs that make
-    /// AVIF (kept apart from [`EncodeSettings::fingerprint`] so a WebP-only run keeps its keys).
+    /// The AVIF settings, for cache keys of runs that make AVIF (kept apart from
+    /// [`EncodeSettings::fingerprint`] so a WebP-only run keeps its keys; the plan adds
+    /// libavif's version).
     pub fn avif_fingerprint(&self) -> String {
         format!(
-            "avif-v1;avif_q={};avif_s={};{}",
-            self.avif_quality,
-            self.avif_speed,
-            super::avif::versions()
+            "avif-v1;avif_q={};avif_s={}",
+            self.avif_quality, self.avif_speed
         )
     }
 }
