@@ -38,7 +38,13 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, InputFault> {
     let frames = match format {
         Format::Gif => match gif::info(bytes) {
             Some(i) if i.frames > 0 => u32::try_from(i.frames).unwrap_or(u32::MAX),
-            _ => return Err(InputFault::GifWithoutImage),
+            // A GIF cut short before its first image says so, rather than "no image".
+            _ => {
+                return Err(match crate::container::check_complete(bytes, format) {
+                    Err(why) => InputFault::Truncated(why),
+                    Ok(()) => InputFault::GifWithoutImage,
+                })
+            }
         },
         Format::Png => png::frames(bytes),
         _ => 1,
