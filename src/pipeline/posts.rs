@@ -211,10 +211,6 @@ pub fn write_post_checked(cfg: &Config, post: &Post, text: &str) -> Result<()> {
 /// author has not changed the site's file since it was read, with its mode kept.
 pub fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Result<()> {
     let site_file = paths::abs(&cfg.site, &post.path);
-    let now = std::fs::read(&site_file).map_err(|e| Error::io(&site_file, e))?;
-    if now != post.current.as_bytes() {
-        return Err(Error::ChangedDuringRun { path: site_file });
-    }
     if let Ok(m) = std::fs::symlink_metadata(target) {
         if m.file_type().is_symlink() {
             return Err(Error::UnsafeWrite {
@@ -224,5 +220,8 @@ pub fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Resul
         }
     }
     let mode = write::mode_of(&site_file);
-    write::write_atomic(cfg.dest_root(), target, text.as_bytes(), mode)
+    // Stage first, check last: the author's save can only be missed in the microseconds between
+    // the final read and the rename, and an in-place exchange catches even that.
+    write::stage(cfg.dest_root(), target, text.as_bytes(), mode)?
+        .commit_if_unchanged(&site_file, post.current.as_bytes())
 }
