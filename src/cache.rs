@@ -180,13 +180,15 @@ pub fn entry_key(source_hash: &str, settings_fingerprint: &str) -> String {
     h.finalize().to_hex().to_string()
 }
 
-/// postpix and codec versions, part of every cache key.
+/// postpix's version, the exact versions of every crate that shapes output bytes (taken from
+/// Cargo.lock at build time by `build.rs`) and the linked libwebp's: part of every cache key.
 pub fn codec_versions() -> String {
     // SAFETY: WebPGetEncoderVersion takes no arguments and only returns a constant.
     let webp = unsafe { libwebp_sys::WebPGetEncoderVersion() };
     format!(
-        "postpix {} libwebp {}.{}.{} oxipng 10 jpeg-encoder 0.7 fir 6",
+        "postpix {} {} libwebp {}.{}.{}",
         env!("CARGO_PKG_VERSION"),
+        env!("POSTPIX_OUTPUT_CRATES"),
         (webp >> 16) & 0xff,
         (webp >> 8) & 0xff,
         webp & 0xff
@@ -347,6 +349,36 @@ pub fn save(root: &Path, cache_dir: &Path, manifest: &Manifest) -> Result<bool> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The key names the versions that were really compiled: every decoder, colour, resize and
+    /// encoder crate of Cargo.lock, not a hand-kept list.
+    #[test]
+    fn codec_versions_come_from_the_lock_file() {
+        let v = codec_versions();
+        let lock = include_str!("../Cargo.lock");
+        for krate in [
+            "image",
+            "png",
+            "gif",
+            "zune-jpeg",
+            "moxcms",
+            "fast_image_resize",
+        ] {
+            let at = lock
+                .find(&format!("name = \"{krate}\"\nversion = \""))
+                .unwrap_or_else(|| panic!("{krate} is in Cargo.lock"));
+            let version = lock[at..].lines().nth(1).unwrap();
+            let version = version.trim_start_matches("version = ").trim_matches('"');
+            assert!(
+                v.contains(&format!("{krate} {version}")),
+                "{krate} {version} in {v}"
+            );
+        }
+        for krate in ["oxipng", "jpeg-encoder", "libwebp-sys", "libdeflate-sys"] {
+            assert!(v.contains(&format!("{krate} ")), "{krate} in {v}");
+        }
+        assert!(!v.contains("unlocked"), "{v}");
+    }
 
     #[test]
     fn key_changes_with_content_and_settings() {

@@ -376,10 +376,10 @@ pub fn request(
 /// The settings string behind every cache key.
 pub fn settings_fingerprint(cfg: &Config) -> String {
     format!(
-        "{}|widths={:?}|limits={}",
+        "{}|widths={:?}|{}",
         cfg.encode.fingerprint(),
         cfg.widths,
-        cfg.limits.max_pixels
+        cfg.limits.fingerprint()
     )
 }
 

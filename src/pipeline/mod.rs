@@ -202,6 +202,7 @@ impl Session {
         };
         let mut diff = String::new();
         let mut written = Vec::new();
+        let eager = posts::eager_first(&self.survey.posts, &self.survey.jekyll);
         for (i, (post, res)) in self
             .survey
             .posts
@@ -209,7 +210,7 @@ impl Session {
             .zip(&self.survey.resolutions)
             .enumerate()
         {
-            let m = posts::markup(post, res, &offer, &self.cfg);
+            let m = posts::markup(post, res, &offer, &self.cfg, eager[i]);
             if let Some(text) = posts::apply(post, m, mode, &self.cfg, report, &mut diff) {
                 written.push((i, text));
             }
