@@ -8,8 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:?usage: benches/large-site.sh N [EXTRA BUILD ARGS...]}
 shift
-cargo build --release --quiet --bin postpix --example large_site
 target=${CARGO_TARGET_DIR:-$PWD/target}
+if [ -n "${BIN:-}" ]; then
+  [ -x "$target/release/examples/large_site" ] || cargo build --release --quiet --example large_site
+else
+  cargo build --release --quiet --bin postpix --example large_site
+fi
 bin=${BIN:-$target/release/postpix}
 gen="$target/release/examples/large_site"
 work=$(mktemp -d)
@@ -22,7 +26,7 @@ awk -v a="$s" -v b="$e" -v n="$n" 'BEGIN{printf "generated %d images, %d posts i
 printf "%-16s %9s %13s\n" "run" "wall s" "peak RSS MB"
 run() { # label: one build, its wall time and peak RSS
   local label=$1 out
-  out=$(/usr/bin/time -f "%e %M" "$bin" build --quiet "$@" "${extra[@]}" "$site" 2>&1 >/dev/null | tail -1)
+  out=$( (/usr/bin/time -f "%e %M" "$bin" build --quiet "${extra[@]}" "$site" 2>&1 >/dev/null || true) | tail -1)
   # shellcheck disable=SC2086
   set -- $out
   printf "%-16s %9s %13.1f\n" "$label" "$1" "$(awk -v k="$2" 'BEGIN{print k/1024}')"
