@@ -38,7 +38,7 @@ run cold
 cold_wall=$last_wall
 cold_rss=$last_rss
 run no-op
-post=$(find "$site/_posts" -name '*.md' | sort | head -1)
+post=$(find "$site/_posts" -name '*.md' | sort | sed -n 1p)
 echo "One more line." >> "$post"
 run "touched post"
 "$gen" replace "$site/img/000/photo-000000.jpg" 999999999
