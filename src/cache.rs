@@ -335,15 +335,45 @@ pub fn load(cache_dir: &Path) -> (Manifest, Option<ManifestProblem>) {
 /// Does nothing when the file already holds exactly these bytes.
 pub fn save(root: &Path, cache_dir: &Path, manifest: &Manifest) -> Result<bool> {
     let path = manifest_path(cache_dir);
-    let mut m = manifest.clone();
-    m.version = MANIFEST_VERSION;
-    let mut bytes = serde_json::to_vec_pretty(&m).unwrap_or_default();
+    // Serialised as it is (no copy of the whole manifest), with the version stamped on.
+    let stamped;
+    let m = if manifest.version == MANIFEST_VERSION {
+        manifest
+    } else {
+        stamped = Manifest {
+            version: MANIFEST_VERSION,
+            ..manifest.clone()
+        };
+        &stamped
+    };
+    let mut bytes = serde_json::to_vec_pretty(m).unwrap_or_default();
     bytes.push(b'\n');
-    if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
+    if file_holds(&path, &bytes) {
         return Ok(false);
     }
     crate::write::write_atomic(root, &path, &bytes, None)?;
     Ok(true)
+}
+
+/// True when the file at `path` holds exactly `bytes`, read a block at a time (the manifest of
+/// a large site is megabytes; a second copy of it would count against the run's peak memory).
+fn file_holds(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    if f.metadata().map(|m| m.len()).ok() != Some(bytes.len() as u64) {
+        return false;
+    }
+    let mut block = vec![0u8; 64 << 10];
+    let mut rest = bytes;
+    loop {
+        match f.read(&mut block) {
+            Ok(0) => return rest.is_empty(),
+            Ok(n) if n <= rest.len() && block[..n] == rest[..n] => rest = &rest[n..],
+            Ok(_) | Err(_) => return false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -289,6 +289,7 @@ impl Session {
             }
         }
         self.manifest.sources.retain(|k, _| sources.contains_key(k));
+        self.manifest.version = cache::MANIFEST_VERSION;
         if let Err(e) = cache::save(self.cfg.cache_root(), &self.cfg.cache_dir, &self.manifest) {
             report.errors.push(e);
         }
