@@ -147,8 +147,6 @@ pub struct Config {
     pub sizes: String,
     /// Rewrite posts (false: only encode variants).
     pub rewrite: bool,
-    /// Accept truncated images with a warning instead of failing them.
-    pub lenient: bool,
     /// Bytes of decoded image data allowed in flight at once (see `pipeline::memory_estimate`).
     pub memory_budget: u64,
     /// Largest animation, in frames × pixels per frame.
@@ -186,7 +184,6 @@ impl Config {
                 .unwrap_or(1),
             sizes: sizes_for(DEFAULT_CONTENT_WIDTH),
             rewrite: true,
-            lenient: false,
             memory_budget: DEFAULT_MEMORY_BUDGET_MB << 20,
             max_animation_pixels: (DEFAULT_MAX_ANIMATION_MP * 1e6) as u64,
         })
@@ -223,7 +220,7 @@ impl Config {
         }
         cfg.limits.max_pixels = (positive("--max-pixels", s.max_pixels)? * 1e6) as u64;
         cfg.max_file_bytes = s.max_file_size.saturating_mul(1024 * 1024);
-        cfg.lenient = s.lenient;
+        cfg.limits.lenient = s.lenient;
         let anim = positive("--max-animation-pixels", s.max_animation_pixels)?;
         cfg.max_animation_pixels = (anim * 1e6) as u64;
         cfg.memory_budget = positive("--memory-budget", s.memory_budget)?.saturating_mul(1 << 20);

@@ -24,6 +24,7 @@ pub mod format;
 pub mod fuzzing;
 pub mod liquid;
 pub mod marker;
+pub mod memory;
 pub mod paths;
 pub mod pipeline;
 pub mod plan;

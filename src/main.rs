@@ -20,6 +20,7 @@ use postpix::report::progress::Bar;
 use postpix::Config;
 
 fn main() -> ExitCode {
+    postpix::memory::tune_allocator();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code,

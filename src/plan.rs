@@ -412,10 +412,10 @@ pub const ANIMATED_AVIF: &str =
 /// WebP-only run keeps the keys it always had.
 pub fn settings_fingerprint(cfg: &Config) -> String {
     let mut fp = format!(
-        "{}|widths={:?}|limits={}",
+        "{}|widths={:?}|{}",
         cfg.encode.fingerprint(),
         cfg.widths,
-        cfg.limits.max_pixels
+        cfg.limits.fingerprint()
     );
     if cfg.formats != [OutFormat::Webp] {
         let names: Vec<&str> = cfg.formats.iter().map(|f| f.extension()).collect();

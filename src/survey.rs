@@ -266,9 +266,36 @@ impl Survey {
         uses
     }
 
-    /// Image files in the folders the posts reference that no post uses, site-relative, sorted
-    /// by folder, then name.
-    pub fn orphans(&self, root: &Path) -> Vec<String> {
+    /// Image files in the folders the posts reference that no file of the site names: not a
+    /// post's image link, and not a layout, include, stylesheet, `_config.yml` or page either
+    /// (a user may delete what we call unused). Site-relative, sorted by folder, then name.
+    pub fn orphans(&self, cfg: &Config) -> Vec<String> {
+        let candidates = self.unreferenced(&cfg.site);
+        let names: Vec<String> = candidates
+            .iter()
+            .map(|rel| rel.rsplit('/').next().unwrap_or(rel).to_string())
+            .collect();
+        if names.is_empty() {
+            return candidates;
+        }
+        // Everything Jekyll reads: layouts, includes, data, styles, pages, posts, a 404 page.
+        let mut texts: Vec<String> =
+            scan::site::site_files(&cfg.site, &self.jekyll, &cfg.variant_dir, &own_dirs(cfg))
+                .into_iter()
+                .filter(|rel| !has_image_extension(rel))
+                .collect();
+        texts.push("_config.yml".to_string());
+        let named = scan::site::named_in(&cfg.site, &texts, &names);
+        candidates
+            .into_iter()
+            .zip(names)
+            .filter(|(_, name)| !named.contains(name))
+            .map(|(rel, _)| rel)
+            .collect()
+    }
+
+    /// Image files in the folders the posts reference that no post's image reference uses.
+    fn unreferenced(&self, root: &Path) -> Vec<String> {
         let mut referenced: BTreeSet<&str> = BTreeSet::new();
         let mut folders: BTreeSet<&str> = BTreeSet::new();
         for x in self.resolutions.iter().flatten() {

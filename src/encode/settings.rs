@@ -115,6 +115,10 @@ pub struct DecodeLimits {
     /// Largest allocation the decoder may make, in bytes. Default 1 GiB, which holds a 100 MP
     /// RGBA8 image (400 MB) with room for the decoder's own buffers.
     pub max_alloc: u64,
+    /// Decode what is there of a file cut short (`--lenient`) instead of refusing it. Strict by
+    /// default: a truncated file is [`crate::error::InputFault::Truncated`] whoever calls the
+    /// decoder, the CLI or the library.
+    pub lenient: bool,
 }
 
 impl Default for DecodeLimits {
@@ -122,6 +126,17 @@ impl Default for DecodeLimits {
         Self {
             max_pixels: DEFAULT_MAX_PIXELS,
             max_alloc: DEFAULT_MAX_ALLOC,
+            lenient: false,
         }
+    }
+}
+
+impl DecodeLimits {
+    /// The part of these options that can change output bytes, for the cache key. The limits
+    /// only decide whether an image is refused, never what a decoded image looks like, so they
+    /// are left out; leniency decides whether a cut-short file is encoded (grey or partial
+    /// rows), so it is in.
+    pub fn fingerprint(&self) -> String {
+        format!("lenient={}", self.lenient)
     }
 }

@@ -631,6 +631,44 @@ fn bad_bytes_are_errors_not_panics() {
     let _ = encode_bytes(&gif[..gif.len() / 2], &[64], &s, &l);
 }
 
+/// Strictness is a decode option, not a CLI check: the library refuses a cut-short file of every
+/// format (a still GIF, an animated one through the frame decoder) unless told to be lenient.
+#[test]
+fn the_library_refuses_truncated_files_unless_lenient() {
+    let s = EncodeSettings::default();
+    let strict = DecodeLimits::default();
+    let lenient = DecodeLimits {
+        lenient: true,
+        ..DecodeLimits::default()
+    };
+    for name in [
+        "rocket.jpg",
+        "photo-storm.jpg",
+        "scan-text.png",
+        "photo-as-gif-flowers.gif",
+    ] {
+        let whole = corpus(name);
+        let cut = &whole[..whole.len() * 3 / 4];
+        match encode_bytes(cut, &[64], &s, &strict) {
+            Err(ImageFault::Input(InputFault::Truncated(_))) => {}
+            other => panic!("{name}: expected Truncated, got {:?}", other.map(|_| ())),
+        }
+        assert!(
+            matches!(decode::decode(cut, &strict), Err(InputFault::Truncated(_))),
+            "{name}: decode must refuse it too"
+        );
+        if name == "rocket.jpg" {
+            let e = encode_bytes(cut, &[64], &s, &lenient).expect("lenient encodes what is there");
+            assert!(!e.outputs.is_empty());
+        }
+    }
+    let anim = corpus("anim-paper-plane.gif");
+    assert!(matches!(
+        decode::gif_frames(&anim[..anim.len() / 2], &strict).map(|_| ()),
+        Err(InputFault::Truncated(_))
+    ));
+}
+
 /// (loop count, per-frame durations in ms) of an animated WebP.
 fn webp_animation(bytes: &[u8]) -> (u16, Vec<u32>) {
     riff::webp_timing(bytes).expect("an animated WebP with an ANIM chunk")

@@ -44,6 +44,11 @@ pub(super) fn extract(text: &str) -> (Option<Range<usize>>, Vec<ImageRef>) {
     (Some(0..end), image_keys(text, body))
 }
 
+/// Where the content after `text`'s front matter starts (0 when it has none).
+pub(super) fn content_start(text: &str) -> usize {
+    block(text).map_or(0, |(_, end)| end)
+}
+
 /// The YAML text between the fences of `text`'s front matter, or `None` when it has none.
 pub(super) fn yaml_body(text: &str) -> Option<&str> {
     block(text).and_then(|(body, _)| text.get(body))

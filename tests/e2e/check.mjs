@@ -80,6 +80,13 @@ for (const vp of viewports) {
              ...srcsetUrls(source && source.getAttribute("srcset")),
              ...srcsetUrls(avifSource && avifSource.getAttribute("srcset"))].filter(Boolean).map(abs)
           : [];
+        // Each srcset candidate with its width descriptor, as absolute URLs.
+        const widthsOf = (v) => (v || "").split(",").map((c) => c.trim().split(/\s+/))
+          .filter((p) => p.length > 1 && p[1].endsWith("w")).map((p) => [abs(p[0]), parseInt(p[1], 10)]);
+        const candidateWidths = span
+          ? [...widthsOf(img.getAttribute("srcset")), ...widthsOf(source && source.getAttribute("srcset")),
+             ...widthsOf(avifSource && avifSource.getAttribute("srcset"))]
+          : [];
         // What the browser itself decodes from the chosen file: frames, per-frame durations and
         // the loop count, read with WebCodecs' ImageDecoder (animated WebP must really animate).
         let anim = null;
@@ -107,6 +114,7 @@ for (const vp of viewports) {
           anim,
           orig: span ? span.getAttribute("data-postpix-orig") : null,
           candidates,
+          candidateWidths,
           rewritten: !!span,
           src: img.getAttribute("src"),
           currentSrc: img.currentSrc,
