@@ -29,6 +29,11 @@ if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/playwright-cor
 fi
 
 echo "==> cargo test --release"
+# In CI the property tests (tests/proptest_*.rs) replay one fixed seed, so a run is reproducible;
+# elsewhere each run explores new cases (and proptest saves any failure it shrinks).
+if [ "${CI:-}" = "true" ] && [ -z "${PROPTEST_RNG_SEED:-}" ]; then
+  export PROPTEST_RNG_SEED=20261201
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Unit, binary and integration tests (the crate has no doctests). The last line sums them up.

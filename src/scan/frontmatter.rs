@@ -45,7 +45,7 @@ pub(super) fn extract(text: &str) -> (Option<Range<usize>>, Vec<ImageRef>) {
 }
 
 /// Where the content after `text`'s front matter starts (0 when it has none).
-pub(super) fn content_start(text: &str) -> usize {
+pub(crate) fn content_start(text: &str) -> usize {
     block(text).map_or(0, |(_, end)| end)
 }
 

@@ -7,7 +7,7 @@
 //! The finder itself ([`find_refs`]) is pure: it takes the text of one post and answers what
 //! kramdown would render as an image, so almost all of its tests need no disk.
 
-mod frontmatter;
+pub(crate) mod frontmatter;
 mod html;
 mod markdown;
 
