@@ -420,9 +420,10 @@ pub fn settings_fingerprint(cfg: &Config) -> String {
     if cfg.formats != [OutFormat::Webp] {
         let names: Vec<&str> = cfg.formats.iter().map(|f| f.extension()).collect();
         fp += &format!(
-            "|formats={}|{}",
+            "|formats={}|{}|{}",
             names.join(","),
-            cfg.encode.avif_fingerprint()
+            cfg.encode.avif_fingerprint(),
+            crate::encode::avif::versions()
         );
     }
     fp
