@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
-#   - Debian: jekyll and chromium for the end-to-end test (tests/e2e.rs), webp's tools for checks.
+#   - Debian: jekyll and chromium for the end-to-end test (tests/e2e.rs), webp's tools for checks,
+#     libavif-dev (postpix links libavif for AVIF output).
 #   - Debian: GNU time for the peak-RSS test (tests/memory.rs).
 #   - npm: playwright-core (driver only, no browser download) into tests/e2e/node_modules.
 # Safe to rerun: each step is skipped when its result is already there.
@@ -12,6 +13,8 @@ command -v jekyll >/dev/null 2>&1 || need_apt+=(jekyll)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/time ] || need_apt+=(time)  # GNU time: tests/memory.rs reads a child's peak RSS
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# libavif (over libaom and dav1d) for AVIF output: postpix links it, so the build needs it.
+[ -f /usr/include/avif/avif.h ] || need_apt+=(libavif-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"
   SUDO=""

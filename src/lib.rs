@@ -20,6 +20,7 @@ pub mod config;
 pub mod container;
 pub mod encode;
 pub mod error;
+pub mod fence;
 pub mod format;
 pub mod fuzzing;
 pub mod liquid;

@@ -106,7 +106,7 @@ pub fn find_generated(text: &str) -> Vec<Generated> {
     // pulldown-cmark's (which skips an empty `---\n---` block and then reads a later `---` line
     // as the end of a metadata block that swallows our markup).
     let mut view = crate::liquid::blank_opaque(text);
-    let body = crate::scan::frontmatter::content_start(text);
+    let body = crate::fence::content_start(text);
     if body > 0 {
         let blank: String = text[..body]
             .chars()

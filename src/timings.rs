@@ -23,22 +23,25 @@ pub enum Stage {
     Resize,
     /// WebP encoding.
     Webp,
+    /// AVIF encoding.
+    Avif,
     /// The JPEG or PNG fallback (oxipng included).
     Fallback,
     /// Writing variant files.
     Write,
 }
 
-const STAGES: [(Stage, &str); 6] = [
+const STAGES: [(Stage, &str); 7] = [
     (Stage::Read, "read+hash"),
     (Stage::Decode, "decode"),
     (Stage::Resize, "resize"),
     (Stage::Webp, "webp"),
+    (Stage::Avif, "avif"),
     (Stage::Fallback, "fallback"),
     (Stage::Write, "write"),
 ];
 
-static TOTALS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static TOTALS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
 
 thread_local! {
     /// Nanoseconds spent in timed sections nested inside the current one.

@@ -121,7 +121,7 @@ fn file_name(url: &str) -> &str {
     url.rsplit('/').next().unwrap_or(url)
 }
 
-fn check_site(site: &TestSite, baseurl: &str) -> usize {
+fn check_site(site: &TestSite, baseurl: &str, build_args: &[&str]) -> usize {
     let work = tempfile::tempdir().unwrap();
     let before_dest = work.path().join("before");
     let after_dest = work.path().join("after");
@@ -129,7 +129,9 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
     let pages = jekyll(&site.root, &before_dest, baseurl);
     let before = browse(&before_dest, &pages);
 
-    let out = site.run(&["build", "."]);
+    let mut args = vec!["build", "."];
+    args.extend_from_slice(build_args);
+    let out = site.run(&args);
     assert_eq!(code(&out), 0, "{}", show(&out));
     let pages_after = jekyll(&site.root, &after_dest, baseurl);
     assert_eq!(pages, pages_after);
@@ -139,6 +141,7 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
 
     let mut checked = 0;
     let mut animations = 0;
+    let mut avifs = 0;
     let b_results = before["results"].as_array().unwrap();
     let a_results = after["results"].as_array().unwrap();
     assert_eq!(b_results.len(), a_results.len());
@@ -184,7 +187,14 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
             );
             check_candidates(&ctx, &after_dest, &base, y);
             let current = y["currentSrc"].as_str().unwrap();
-            if y["hasWebpSource"].as_bool().unwrap() {
+            if y["hasAvifSource"].as_bool().unwrap() {
+                // Chromium decodes AVIF: the first <source> wins.
+                assert!(
+                    current.ends_with(".avif"),
+                    "{ctx}: served {current}, not the AVIF"
+                );
+                avifs += 1;
+            } else if y["hasWebpSource"].as_bool().unwrap() {
                 assert!(
                     current.ends_with(".webp"),
                     "{ctx}: served {current}, not the WebP"
@@ -197,11 +207,21 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
             );
             animations += check_animation(source.as_deref(), &ctx, y);
             let f = file_of(&after_dest, &base, current).unwrap();
-            let (real_w, _) = image::image_dimensions(&f)
-                .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()));
+            let real_w = if current.ends_with(".avif") {
+                let bytes = std::fs::read(&f).unwrap();
+                postpix::encode::avif::decode(&bytes)
+                    .unwrap_or_else(|| panic!("{ctx}: {} unreadable", f.display()))
+                    .width
+            } else {
+                image::image_dimensions(&f)
+                    .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()))
+                    .0
+            };
             let need = y["renderedWidth"].as_f64().unwrap() * a["dpr"].as_f64().unwrap();
             let set = if current.ends_with(".webp") {
                 &y["webpSrcset"]
+            } else if current.ends_with(".avif") {
+                &y["avifSrcset"]
             } else {
                 &y["imgSrcset"]
             };
@@ -233,6 +253,11 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
                 assert!(broken_before(url), "{ctx}: {url} answered {status}");
             }
         }
+    }
+    if build_args.contains(&"avif,webp") {
+        assert!(avifs >= 20, "only {avifs} AVIFs were chosen by Chromium");
+    } else {
+        assert_eq!(avifs, 0, "AVIF is opt-in");
     }
     if baseurl.is_empty() {
         // The demo is the seed post: its animated GIFs must play as animated WebP.
@@ -294,14 +319,18 @@ fn check_candidates(ctx: &str, dest: &Path, base: &str, y: &Value) {
             "{ctx}: candidate {c} would 404 ({} missing)",
             f.display()
         );
-        let img = image::open(&f).unwrap_or_else(|e| panic!("{ctx}: {c} does not decode: {e}"));
-        assert!(img.width() > 0 && img.height() > 0, "{ctx}: {c} is empty");
+        let (width, height) = if c.ends_with(".avif") {
+            let bytes = std::fs::read(&f).unwrap();
+            let px = postpix::encode::avif::decode(&bytes)
+                .unwrap_or_else(|| panic!("{ctx}: {c} does not decode"));
+            (px.width, px.height)
+        } else {
+            let img = image::open(&f).unwrap_or_else(|e| panic!("{ctx}: {c} does not decode: {e}"));
+            (img.width(), img.height())
+        };
+        assert!(width > 0 && height > 0, "{ctx}: {c} is empty");
         if let Some((_, w)) = widths.iter().find(|(u, _)| u == c) {
-            assert_eq!(
-                img.width(),
-                *w,
-                "{ctx}: {c} is not as wide as its descriptor"
-            );
+            assert_eq!(width, *w, "{ctx}: {c} is not as wide as its descriptor");
         }
     }
 }
@@ -346,9 +375,20 @@ fn check_animation(source: Option<&Path>, ctx: &str, y: &Value) -> usize {
 fn jekyll_and_chromium_render_every_rewritten_picture() {
     require_tools();
     let example = TestSite::copy_of("site-example");
-    let n = check_site(&example, "/blog");
+    let n = check_site(&example, "/blog", &[]);
     assert!(n >= 40, "only {n} pictures were checked on site-example");
     let demo = TestSite::demo();
-    let n = check_site(&demo, "");
+    let n = check_site(&demo, "", &[]);
     assert!(n >= 24, "only {n} pictures were checked on the demo site");
+}
+
+#[test]
+fn chromium_picks_the_avif_source_and_every_box_stays() {
+    // `--formats avif,webp`: Chromium decodes AVIF, so every picture with an AVIF <source>
+    // must show the .avif (the WebP <source> and the <img> are what other browsers take), and
+    // every box is the one the author's markup gave, as without AVIF.
+    require_tools();
+    let example = TestSite::copy_of("site-example");
+    let n = check_site(&example, "/blog", &["--formats", "avif,webp"]);
+    assert!(n >= 40, "only {n} pictures were checked on site-example");
 }

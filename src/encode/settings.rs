@@ -8,6 +8,10 @@ use serde::Serialize;
 pub const DEFAULT_WEBP_QUALITY: f32 = 80.0;
 /// Default WebP effort (libwebp's own default).
 pub const DEFAULT_WEBP_METHOD: i32 = 4;
+/// Default AVIF quality, 0–100 (libavif's scale: quantizer = (100 − q) × 63 / 100).
+pub const DEFAULT_AVIF_QUALITY: f32 = 60.0;
+/// Default AVIF speed, 0 (slow, small) – 10 (fast), libavif's scale over libaom.
+pub const DEFAULT_AVIF_SPEED: i32 = 8;
 /// Default JPEG fallback quality.
 pub const DEFAULT_JPEG_QUALITY: u8 = 80;
 /// Default oxipng preset for PNG fallbacks.
@@ -33,6 +37,10 @@ pub struct EncodeSettings {
     pub png_preset: u8,
     /// Whether WebP variants are lossless. Default [`LosslessMode::Auto`].
     pub lossless: LosslessMode,
+    /// AVIF quality, 0–100. Default [`DEFAULT_AVIF_QUALITY`].
+    pub avif_quality: f32,
+    /// AVIF speed, 0–10. Default [`DEFAULT_AVIF_SPEED`].
+    pub avif_speed: i32,
 }
 
 impl Default for EncodeSettings {
@@ -43,6 +51,8 @@ impl Default for EncodeSettings {
             jpeg_quality: DEFAULT_JPEG_QUALITY,
             png_preset: DEFAULT_PNG_PRESET,
             lossless: LosslessMode::Auto,
+            avif_quality: DEFAULT_AVIF_QUALITY,
+            avif_speed: DEFAULT_AVIF_SPEED,
         }
     }
 }
@@ -58,6 +68,16 @@ impl EncodeSettings {
             self.jpeg_quality,
             self.png_preset,
             self.lossless.name()
+        )
+    }
+
+    /// The AVIF settings, for cache keys of runs that make AVIF (kept apart from
+    /// [`EncodeSettings::fingerprint`] so a WebP-only run keeps its keys; the plan adds
+    /// libavif's version).
+    pub fn avif_fingerprint(&self) -> String {
+        format!(
+            "avif-v1;avif_q={};avif_s={}",
+            self.avif_quality, self.avif_speed
         )
     }
 }

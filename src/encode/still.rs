@@ -1,20 +1,21 @@
 //! Still images: source bytes and a [`Request`] in, one candidate per requested op out.
 //!
 //! The source is decoded **once**; each requested width is resized once and encoded as the ops
-//! ask: WebP ([`webp`]), a progressive JPEG ([`jpeg`]) or an
+//! ask: WebP ([`webp`]), AVIF ([`avif`]; 4:4:4 for a graphic, 4:2:0 for a photo), a progressive JPEG ([`jpeg`]) or an
 //! oxipng PNG ([`png`]), or the source's own bytes with metadata stripped. The one
 //! decision left to this room is [`WebpMode::Decide`]: lossless WebP for a graphic only where it
 //! is not larger than lossy, which needs the pixels to measure.
 
 use std::borrow::Cow;
 
+use super::avif::Chroma;
 use super::decode::{self, Decoded};
 use super::output::{Conversion, Encoded, Origin, Output};
 use super::pixels::Pixels;
 use super::request::{Op, Request, WebpMode};
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings};
-use super::{classify, jpeg, metadata, png, webp};
+use super::{avif, classify, jpeg, metadata, png, webp};
 use crate::error::{EncoderFault, ImageFault, InputFault};
 use crate::format::{Format, OutFormat};
 use crate::timings::{time, Stage};
@@ -52,6 +53,11 @@ pub fn encode(
         WebpMode::Lossless => (true, None),
         WebpMode::Decide => choose_lossless(&src, settings, &mut resizer)?,
     };
+    let chroma = if req.ops.iter().any(|op| op.format == OutFormat::Avif) {
+        avif_chroma(&src)
+    } else {
+        Chroma::Half
+    };
     let mut outputs = Vec::with_capacity(req.ops.len() + 1);
     let mut resized: Option<Cow<'_, Pixels>> = None;
     for op in &req.ops {
@@ -79,7 +85,7 @@ pub fn encode(
         };
         let out = match reused {
             Some(out) => out,
-            None => encode_op(px, op, lossless, settings)?,
+            None => encode_op(px, op, lossless, chroma, settings)?,
         };
         outputs.push(out);
     }
@@ -118,22 +124,33 @@ pub fn encode(
 fn makes_sense(op: &Op, src: &Decoded) -> bool {
     let format_ok = match op.origin {
         Origin::Encoded => {
-            op.format == OutFormat::Webp || op.format == OutFormat::fallback_for(src.format)
+            op.format.is_modern() || op.format == OutFormat::fallback_for(src.format)
         }
         Origin::SourceBytes => op.format == OutFormat::of_source(src.format),
     };
     op.width > 0 && op.width <= src.pixels.width && format_ok
 }
 
-/// One encoded output at `px`'s size.
+/// AVIF's chroma for this source: full for a graphic (sharp coloured edges), half for a photo.
+fn avif_chroma(src: &Decoded) -> Chroma {
+    if src.format != Format::Jpeg && classify::is_graphic(&src.pixels) {
+        Chroma::Full
+    } else {
+        Chroma::Half
+    }
+}
+
+/// One encoded output at `px`'s size (`chroma` applies to AVIF only).
 fn encode_op(
     px: &Pixels,
     op: &Op,
     lossless: bool,
+    chroma: Chroma,
     settings: &EncodeSettings,
 ) -> Result<Output, EncoderFault> {
     let bytes = match op.format {
         OutFormat::Webp => time(Stage::Webp, || webp::encode(px, lossless, settings))?,
+        OutFormat::Avif => time(Stage::Avif, || avif::encode(px, chroma, settings))?,
         OutFormat::Jpeg => time(Stage::Fallback, || jpeg::encode(px, settings.jpeg_quality))?,
         OutFormat::Png => time(Stage::Fallback, || png::encode(px, settings.png_preset))?,
         OutFormat::Gif => {
@@ -196,7 +213,7 @@ fn choose_lossless(
         format,
         origin: Origin::Encoded,
     };
-    let lossy = encode_op(&px, &op(OutFormat::Webp), false, settings)?;
+    let lossy = encode_op(&px, &op(OutFormat::Webp), false, Chroma::Half, settings)?;
     // Lossless WebP is the expensive encode, so skip it where it cannot win: on the corpus's
     // graphics it is never below 0.58× a fast (preset 0) PNG of the same pixels, so a lossy
     // WebP under half that PNG is the smaller one for sure.
@@ -204,7 +221,7 @@ fn choose_lossless(
     if lossy.bytes.len() * 2 < png.len() {
         return Ok((false, None));
     }
-    let lossless = encode_op(&px, &op(OutFormat::Webp), true, settings)?;
+    let lossless = encode_op(&px, &op(OutFormat::Webp), true, Chroma::Half, settings)?;
     Ok((
         lossless.bytes.len() <= lossy.bytes.len(),
         Some((lossless, lossy)),

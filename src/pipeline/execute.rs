@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::container;
 use crate::encode::{self, guard, DecodeLimits, EncodeSettings, Encoded, Output};
 use crate::error::{EnvFault, Error, ImageFault, InputFault, Result};
+use crate::format::OutFormat;
 use crate::paths;
 use crate::plan::{self, Job, Plan, Work};
 use crate::probe::ImageInfo;
@@ -118,8 +119,19 @@ pub fn encode_bytes(
     settings: &EncodeSettings,
     limits: &DecodeLimits,
 ) -> std::result::Result<Encoded, ImageFault> {
+    encode_bytes_as(bytes, widths, &[OutFormat::Webp], settings, limits)
+}
+
+/// [`encode_bytes`] with the `<source>` formats `formats` (e.g. `[Avif, Webp]`).
+pub fn encode_bytes_as(
+    bytes: &[u8],
+    widths: &[u32],
+    formats: &[OutFormat],
+    settings: &EncodeSettings,
+    limits: &DecodeLimits,
+) -> std::result::Result<Encoded, ImageFault> {
     let info = crate::probe::probe(bytes)?;
-    let (request, dropped) = plan::request(&info, widths, settings.lossless);
+    let (request, dropped) = plan::request_for(&info, widths, settings.lossless, formats);
     let enc = encode::run(bytes, &request, settings, limits)?;
     Ok(guard::select(enc, bytes.len(), dropped))
 }

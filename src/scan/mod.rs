@@ -7,7 +7,7 @@
 //! The finder itself ([`find_refs`]) is pure: it takes the text of one post and answers what
 //! kramdown would render as an image, so almost all of its tests need no disk.
 
-pub(crate) mod frontmatter;
+mod frontmatter;
 mod html;
 mod markdown;
 
@@ -100,7 +100,7 @@ pub struct Post {
 /// The include file (as named under `_includes/`) that `post`'s content begins with, if any.
 pub fn leading_include(post: &Post) -> Option<&str> {
     let text = &post.original;
-    crate::liquid::leading_include(&text[frontmatter::content_start(text)..])
+    crate::liquid::leading_include(&text[crate::fence::content_start(text)..])
 }
 
 /// Read and scan every Markdown file of the site that Jekyll renders (see
