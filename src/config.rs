@@ -223,7 +223,7 @@ impl Config {
         cfg.limits.lenient = s.lenient;
         let anim = positive("--max-animation-pixels", s.max_animation_pixels)?;
         cfg.max_animation_pixels = (anim * 1e6) as u64;
-        cfg.memory_budget = positive("--memory-budget", s.memory_budget)?.saturating_mul(1 << 20);
+        cfg = cfg.with_memory_budget(s.memory_budget)?;
         Ok(cfg)
     }
 
@@ -258,6 +258,12 @@ impl Config {
             ));
         }
         self.widths = w;
+        Ok(self)
+    }
+
+    /// Set the memory budget, in MiB (`--memory-budget`; must be positive).
+    pub fn with_memory_budget(mut self, mib: u64) -> Result<Self> {
+        self.memory_budget = positive("--memory-budget", mib)?.saturating_mul(1 << 20);
         Ok(self)
     }
 

@@ -30,7 +30,7 @@ pub struct ImageInfo {
 
 /// Most a header read may allocate: far above any real header (a JPEG's ICC profile spread
 /// over 255 segments is 16 MiB), far below what a bomb would take.
-const PROBE_MAX_ALLOC: u64 = 64 << 20;
+pub const PROBE_MAX_ALLOC: u64 = 64 << 20;
 
 /// Read the header facts. Errors say what is wrong in words a user can act on.
 pub fn probe(bytes: &[u8]) -> Result<ImageInfo, InputFault> {

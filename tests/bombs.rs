@@ -206,3 +206,31 @@ fn jpeg_with_the_longest_icc_chain_stays_bounded() {
 fn gif_with_a_giant_extension_stays_bounded() {
     assert_bounded("giant-extension.gif", &gif_with_giant_extension(), None);
 }
+
+/// Four 1×1 PNGs, each carrying a 40 MB private chunk: files big on disk, tiny in pixels.
+/// Reading two of them at once already exceeds the budget below, so the survey's reads and the
+/// encoder's tasks must count each file's bytes and take them one at a time (before, the survey
+/// read one per core outside any budget and the encoder's estimate counted pixels only).
+#[test]
+fn big_files_are_read_inside_the_memory_budget() {
+    const FILE_MB: usize = 40;
+    let png = png_with(&[png_chunk(b"ruSt", &vec![7u8; FILE_MB << 20])]);
+    let site = site_with("big-0.png", &png);
+    let mut post = String::from("# A\n\n");
+    for i in 0..4 {
+        std::fs::write(site.path(&format!("postimg/big-{i}.png")), &png).unwrap();
+        post.push_str(&format!("![x](/postimg/big-{i}.png)\n\n"));
+    }
+    std::fs::write(site.path("_posts/2021-01-01-a.md"), post).unwrap();
+    // One file in flight plus the program (about 20 MB) fits; two files do not.
+    let limit_kb = ((FILE_MB + FILE_MB * 3 / 4) << 10) as u64;
+    for args in [
+        &["scan", ".", "--memory-budget", "48"][..],
+        &["build", ".", "-j", "2", "--memory-budget", "48"],
+    ] {
+        let (code, kb, text) = peak(&site, args);
+        eprintln!("{args:?}: exit {code}, peak RSS {} MB", kb / 1024);
+        assert_eq!(code, 0, "{args:?}\n{text}");
+        assert!(kb < limit_kb, "{args:?}: peak RSS {kb} kB\n{text}");
+    }
+}

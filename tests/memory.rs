@@ -84,7 +84,7 @@ fn cold_build_peak_rss_stays_within_the_budget_plus_one_image() {
         .parse()
         .unwrap();
     // The scheduler's own estimate of one image (three RGBA canvases and 8 MiB of encoder
-    // buffers), as pipeline::execute::memory_estimate computes it.
+    // buffers; memory::encode_estimate adds the file, a few hundred kB here).
     let one_image = u64::from(W) * u64::from(H) * 4 * 3 + (8 << 20);
     let bound = ((BUDGET_MIB + PROGRAM_MIB) << 20) + one_image;
     assert!(
