@@ -234,3 +234,27 @@ fn big_files_are_read_inside_the_memory_budget() {
         assert!(kb < limit_kb, "{args:?}: peak RSS {kb} kB\n{text}");
     }
 }
+
+/// The reproduction from the review: four iCCP bombs in one site, `build -j 2 --memory-budget
+/// 64` (it peaked at 2.1 GB and exited 0). Each is refused and named; the run fails.
+#[test]
+fn four_icc_bombs_in_one_site_are_each_refused_in_bounded_memory() {
+    let mut data = b"bomb\0\0".to_vec();
+    data.extend(zlib_zeros(GIB));
+    let png = png_with(&[png_chunk(b"iCCP", &data)]);
+    let site = site_with("bomb-0.png", &png);
+    let mut post = String::from("# A\n\n");
+    for i in 0..4 {
+        std::fs::write(site.path(&format!("postimg/bomb-{i}.png")), &png).unwrap();
+        post.push_str(&format!("![x](/postimg/bomb-{i}.png)\n\n"));
+    }
+    std::fs::write(site.path("_posts/2021-01-01-a.md"), post).unwrap();
+    let (code, kb, text) = peak(&site, &["build", ".", "-j", "2", "--memory-budget", "64"]);
+    eprintln!("four bombs: exit {code}, peak RSS {} MB", kb / 1024);
+    assert_eq!(code, 1, "{text}");
+    assert!(kb < RSS_LIMIT_KB, "peak RSS {kb} kB\n{text}");
+    for i in 0..4 {
+        assert!(text.contains(&format!("bomb-{i}.png")), "{text}");
+    }
+    assert!(text.matches("decompression bomb").count() >= 4, "{text}");
+}
