@@ -107,14 +107,21 @@ pub fn find_generated(text: &str) -> Vec<Generated> {
     // as the end of a metadata block that swallows our markup).
     let mut view = crate::liquid::blank_opaque(text);
     let body = crate::fence::content_start(text);
-    if body > 0 {
-        let blank: String = text[..body]
-            .chars()
-            .map(|c| if c == '\n' || c == '\r' { c } else { ' ' })
+    if body > 0 && view.len() == text.len() {
+        // One space per byte, so every offset after the front matter stays where it was (a
+        // space per char made the view shorter wherever the front matter held non-ASCII, and
+        // the front matter was then left for pulldown-cmark to read as Markdown).
+        let blank: String = text.as_bytes()[..body]
+            .iter()
+            .map(|&b| {
+                if b == b'\n' || b == b'\r' {
+                    b as char
+                } else {
+                    ' '
+                }
+            })
             .collect();
-        if blank.len() == body {
-            view.replace_range(..body, &blank);
-        }
+        view.replace_range(..body, &blank);
     }
     for (ev, range) in Parser::new_ext(&view, opts).into_offset_iter() {
         if matches!(ev, Event::Html(_) | Event::InlineHtml(_)) {
@@ -190,6 +197,20 @@ mod tests {
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].original, orig);
         assert_eq!(restore(&text), "Before ![a](/x.png) after\n");
+    }
+
+    #[test]
+    fn markup_after_front_matter_with_non_ascii_and_a_fence_line_is_found() {
+        // Found by `cargo fuzz run refs_rewrite_restore` (minimised): the front matter holds a
+        // `~~~` line and an `é`; it was not blanked (see find_generated), pulldown-cmark read
+        // `~~~` as a code fence and the markup after it as code, so restore left it in.
+        let el = "<span class=\"postpix\" data-postpix-orig=\"&lt;img src=s&gt;\"><picture><img src=x></picture></span>";
+        let text = format!("---\n\n~~~g)\u{e9}e\n---\n  {el}\n<t");
+        assert_eq!(find_generated(&text).len(), 1, "{text}");
+        assert_eq!(
+            restore(&text),
+            "---\n\n~~~g)\u{e9}e\n---\n  <img src=s>\n<t"
+        );
     }
 
     #[test]
