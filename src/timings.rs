@@ -27,18 +27,21 @@ pub enum Stage {
     Fallback,
     /// Writing variant files.
     Write,
+    /// Quality search: decoding trial encodes and scoring them (SSIMULACRA2).
+    Judge,
 }
 
-const STAGES: [(Stage, &str); 6] = [
+const STAGES: [(Stage, &str); 7] = [
     (Stage::Read, "read+hash"),
     (Stage::Decode, "decode"),
     (Stage::Resize, "resize"),
     (Stage::Webp, "webp"),
     (Stage::Fallback, "fallback"),
     (Stage::Write, "write"),
+    (Stage::Judge, "judge"),
 ];
 
-static TOTALS: [AtomicU64; 6] = [const { AtomicU64::new(0) }; 6];
+static TOTALS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
 
 thread_local! {
     /// Nanoseconds spent in timed sections nested inside the current one.
