@@ -6,7 +6,7 @@
 //! format is searched on **one** width ([`PROBE_WIDTH`], or the source's own when narrower) by
 //! [`judge::search`]; the quality found there is carried to every other width. A graphic
 //! (by [`classify::is_graphic`]) gets lossless WebP when that is no larger than lossy WebP at
-//! the target; any source whose lossy WebP cannot reach the target even at the highest quality
+//! the target; any source whose lossy WebP stays below [`FLOOR`] even at the highest quality
 //! gets lossless (the size guard still drops it where the fallback is smaller).
 
 use super::decode::Decoded;
@@ -29,6 +29,10 @@ pub const PROBE_WIDTH: u32 = 480;
 pub const WEBP_SEARCH: (u8, u8, u8, u8, f64) = (20, 95, 75, 4, 1.5);
 /// JPEG fallback search, likewise.
 pub const JPEG_SEARCH: (u8, u8, u8, u8, f64) = (30, 95, 80, 3, 2.0);
+
+/// The score below which no lossy WebP is kept when lossless is possible: a source whose lossy
+/// WebP stays below it even at the highest quality (tiny logos) is tried lossless.
+pub const FLOOR: f64 = 60.0;
 
 /// What [`choose`] decided for one still image.
 #[derive(Debug, Default)]
@@ -129,8 +133,8 @@ impl Auto<'_> {
             let (lossy, encodes) = self.webp_lossy()?;
             choice.encodes += encodes;
             choice.webp = f32::from(lossy.quality);
-            // Lossless is tried for a graphic, and for anything lossy cannot make good enough.
-            let missed = lossy.score.is_none_or(|v| v < self.target);
+            // Lossless is tried for a graphic, and for anything lossy cannot bring to the floor.
+            let missed = lossy.score.is_none_or(|v| v < FLOOR);
             let graphic = src.format != Format::Jpeg && classify::is_graphic(&src.pixels);
             let lossless = if mode == WebpMode::Decide && (graphic || missed) {
                 choice.encodes += 1;
