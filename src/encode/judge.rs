@@ -132,6 +132,9 @@ pub struct Tried {
     pub score: Option<f64>,
 }
 
+/// One step of a search as logged: the quality tried and its score (`None`: not scored).
+pub type Step = (u8, Option<f64>);
+
 /// A codec's "encode at quality q → file bytes, decode → pixels".
 pub type Trial<'a, E> = dyn FnMut(u8) -> Result<(Vec<u8>, Pixels), E> + 'a;
 
@@ -161,7 +164,7 @@ pub fn search<E>(
     reference: &Reference,
     s: Search,
     trial: &mut Trial<'_, E>,
-) -> Result<(Tried, Vec<(u8, Option<f64>)>), E> {
+) -> Result<(Tried, Vec<Step>), E> {
     let mut log: Vec<(u8, Option<f64>)> = Vec::new();
     let mut pass: Option<Tried> = None;
     let mut miss: Option<Tried> = None;
