@@ -1,7 +1,7 @@
 //! SSIMULACRA2 of image files against their sources, for benches/compare/quality.py.
 //!
-//! stdin: one `SOURCE<TAB>VARIANT` per line; stdout: one score per line (`nan` when either
-//! file cannot be read). The source is decoded as postpix decodes it (EXIF orientation applied,
+//! stdin: one `SOURCE<TAB>VARIANT` per line; stdout: per line the score and the variant's width
+//! and height (`nan 0 0` when either file cannot be read). The source is decoded as postpix decodes it (EXIF orientation applied,
 //! ICC profiles converted to sRGB), resized with Lanczos3 to the variant's size; the variant is
 //! decoded as is (8-bit sRGB both sides); a transparent picture is scored on white and on
 //! black and the lower score kept (`postpix::encode::judge`).
@@ -20,14 +20,14 @@ fn pixels(bytes: &[u8]) -> Option<Pixels> {
         .map(|d| d.pixels)
 }
 
-fn score(src: &str, var: &str) -> Option<f64> {
+fn score(src: &str, var: &str) -> Option<(f64, u32, u32)> {
     let s = pixels(&std::fs::read(src).ok()?)?;
     let v = pixels(&std::fs::read(var).ok()?)?;
     let r = Resizer::new().to_width(&s, v.width).ok()?.into_owned();
     if r.height != v.height {
         return None;
     }
-    judge::score(&r, &v).ok()
+    Some((judge::score(&r, &v).ok()?, v.width, v.height))
 }
 
 fn main() {
@@ -37,8 +37,8 @@ fn main() {
             continue;
         };
         match score(src, var) {
-            Some(s) => println!("{s:.3}"),
-            None => println!("nan"),
+            Some((s, w, h)) => println!("{s:.3} {w} {h}"),
+            None => println!("nan 0 0"),
         }
     }
 }

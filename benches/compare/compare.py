@@ -70,15 +70,15 @@ def fresh(d):
     return d
 
 
-def prepare(images, stills_json):
-    """Probe, pre-resize for the floors, and lay out a one-post site for postpix."""
+def prepare(images, stills_json, floors=True):
+    """Probe, pre-resize for the floors (when they run), and lay out a one-post site for postpix."""
     stills = json.loads(stills_json.read_text())["stills"]
     pre = fresh(RUN / "pre")
     cwebp_lines, oxipng_lines, cjpeg_lines = [], [], []
     outs = RUN / "out"
     for s in stills:
         stem = Path(s["name"]).stem
-        for w in s["widths"]:
+        for w in s["widths"] if floors else []:
             resize = [] if w == s["width"] else ["-resize", f"{w}x"]
             png = pre / f"{stem}-{w}.png"
             sh(["convert", s["file"] + "[0]", "-auto-orient", *resize, "-strip", str(png)])
@@ -120,7 +120,8 @@ def main():
     with open(stills_json, "w") as f:
         sh(["node", str(HERE / "probe.js"), a.images], stdout=f)
     print("preparing (probe, pre-resize for the floors, temp site) ...", file=sys.stderr)
-    stills, counts = prepare(a.images, stills_json)
+    floors = not a.only or any(k.startswith("floor-") for k in a.only.split(","))
+    stills, counts = prepare(a.images, stills_json, floors)
     print(f"{len(stills)} still images, {counts['webp']} variants per format "
           f"({counts['jpeg']} JPEG, {counts['png']} PNG/GIF fallbacks)", file=sys.stderr)
 

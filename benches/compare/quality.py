@@ -39,12 +39,6 @@ def webps(out_dir, sources):
     return found
 
 
-def dims(path):
-    out = subprocess.run(["identify", "-format", "%w %h\n", str(path)], capture_output=True, text=True)
-    w, h = out.stdout.split()[:2]
-    return int(w), int(h)
-
-
 def main():
     images = Path(sys.argv[1])
     tools = [a.split("=", 1) for a in sys.argv[2:]]
@@ -59,12 +53,10 @@ def main():
         pairs = [(s, str(found[name][(s, w)])) for s, w in common]
         r = subprocess.run([scorer], input="".join(f"{a}\t{b}\n" for a, b in pairs), capture_output=True,
                            text=True, check=True)
-        scores = [float(x) for x in r.stdout.split()]
+        lines = [l.split() for l in r.stdout.splitlines()]
+        scores = [float(x[0]) for x in lines]
         nbytes = sum(Path(b).stat().st_size for _, b in pairs)
-        px = 0
-        for _, b in pairs:
-            w, h = dims(b)
-            px += w * h
+        px = sum(int(x[1]) * int(x[2]) for x in lines)
         ok = [s for s in scores if s == s]
         rows[name] = dict(n=len(pairs), bytes=nbytes, bpp=nbytes * 8 / max(px, 1), mean=statistics.mean(ok),
                           median=statistics.median(ok), min=min(ok), below60=sum(1 for s in ok if s < 60),
