@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
-#   - Debian: jekyll and chromium for the end-to-end test (tests/e2e.rs), webp's tools for checks.
+#   - Debian: jekyll and chromium for the end-to-end test (tests/e2e.rs), webp's tools for checks,
+#     libavif-dev (postpix links libavif for AVIF output).
+#   - Debian: GNU time for the peak-RSS test (tests/memory.rs).
 #   - npm: playwright-core (driver only, no browser download) into tests/e2e/node_modules.
 # Safe to rerun: each step is skipped when its result is already there.
 set -euo pipefail
@@ -9,7 +11,10 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v jekyll >/dev/null 2>&1 || need_apt+=(jekyll)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -x /usr/bin/time ] || need_apt+=(time)  # GNU time: tests/memory.rs reads a child's peak RSS
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+# libavif (over libaom and dav1d) for AVIF output: postpix links it, so the build needs it.
+[ -f /usr/include/avif/avif.h ] || need_apt+=(libavif-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "==> installing Debian packages: ${need_apt[*]}"
   SUDO=""
@@ -24,6 +29,11 @@ if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/playwright-cor
 fi
 
 echo "==> cargo test --release"
+# In CI the property tests (tests/proptest_*.rs) replay one fixed seed, so a run is reproducible;
+# elsewhere each run explores new cases (and proptest saves any failure it shrinks).
+if [ "${CI:-}" = "true" ] && [ -z "${PROPTEST_RNG_SEED:-}" ]; then
+  export PROPTEST_RNG_SEED=20261201
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Unit, binary and integration tests (the crate has no doctests). The last line sums them up.

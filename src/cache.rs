@@ -197,13 +197,15 @@ pub fn entry_key(source_hash: &str, settings_fingerprint: &str) -> String {
     h.finalize().to_hex().to_string()
 }
 
-/// postpix and codec versions, part of every cache key.
+/// postpix's version, the exact versions of every crate that shapes output bytes (taken from
+/// Cargo.lock at build time by `build.rs`) and the linked libwebp's: part of every cache key.
 pub fn codec_versions() -> String {
     // SAFETY: WebPGetEncoderVersion takes no arguments and only returns a constant.
     let webp = unsafe { libwebp_sys::WebPGetEncoderVersion() };
     format!(
-        "postpix {} libwebp {}.{}.{} oxipng 10 jpeg-encoder 0.7 fir 6",
+        "postpix {} {} libwebp {}.{}.{}",
         env!("CARGO_PKG_VERSION"),
+        env!("POSTPIX_OUTPUT_CRATES"),
         (webp >> 16) & 0xff,
         (webp >> 8) & 0xff,
         webp & 0xff
@@ -350,20 +352,80 @@ pub fn load(cache_dir: &Path) -> (Manifest, Option<ManifestProblem>) {
 /// Does nothing when the file already holds exactly these bytes.
 pub fn save(root: &Path, cache_dir: &Path, manifest: &Manifest) -> Result<bool> {
     let path = manifest_path(cache_dir);
-    let mut m = manifest.clone();
-    m.version = MANIFEST_VERSION;
-    let mut bytes = serde_json::to_vec_pretty(&m).unwrap_or_default();
+    // Serialised as it is (no copy of the whole manifest), with the version stamped on.
+    let stamped;
+    let m = if manifest.version == MANIFEST_VERSION {
+        manifest
+    } else {
+        stamped = Manifest {
+            version: MANIFEST_VERSION,
+            ..manifest.clone()
+        };
+        &stamped
+    };
+    let mut bytes = serde_json::to_vec_pretty(m).unwrap_or_default();
     bytes.push(b'\n');
-    if std::fs::read(&path).ok().as_deref() == Some(bytes.as_slice()) {
+    if file_holds(&path, &bytes) {
         return Ok(false);
     }
     crate::write::write_atomic(root, &path, &bytes, None)?;
     Ok(true)
 }
 
+/// True when the file at `path` holds exactly `bytes`, read a block at a time (the manifest of
+/// a large site is megabytes; a second copy of it would count against the run's peak memory).
+fn file_holds(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    if f.metadata().map(|m| m.len()).ok() != Some(bytes.len() as u64) {
+        return false;
+    }
+    let mut block = vec![0u8; 64 << 10];
+    let mut rest = bytes;
+    loop {
+        match f.read(&mut block) {
+            Ok(0) => return rest.is_empty(),
+            Ok(n) if n <= rest.len() && block[..n] == rest[..n] => rest = &rest[n..],
+            Ok(_) | Err(_) => return false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The key names the versions that were really compiled: every decoder, colour, resize and
+    /// encoder crate of Cargo.lock, not a hand-kept list.
+    #[test]
+    fn codec_versions_come_from_the_lock_file() {
+        let v = codec_versions();
+        let lock = include_str!("../Cargo.lock");
+        for krate in [
+            "image",
+            "png",
+            "gif",
+            "zune-jpeg",
+            "moxcms",
+            "fast_image_resize",
+        ] {
+            let at = lock
+                .find(&format!("name = \"{krate}\"\nversion = \""))
+                .unwrap_or_else(|| panic!("{krate} is in Cargo.lock"));
+            let version = lock[at..].lines().nth(1).unwrap();
+            let version = version.trim_start_matches("version = ").trim_matches('"');
+            assert!(
+                v.contains(&format!("{krate} {version}")),
+                "{krate} {version} in {v}"
+            );
+        }
+        for krate in ["oxipng", "jpeg-encoder", "libwebp-sys", "libdeflate-sys"] {
+            assert!(v.contains(&format!("{krate} ")), "{krate} in {v}");
+        }
+        assert!(!v.contains("unlocked"), "{v}");
+    }
 
     #[test]
     fn key_changes_with_content_and_settings() {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use postpix::config::{Settings, DEFAULT_VARIANT_DIR};
+use postpix::config::{Settings, DEFAULT_MEMORY_BUDGET_MB, DEFAULT_VARIANT_DIR};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -89,6 +89,9 @@ pub struct ScanArgs {
     /// Name of postpix's variant folders, skipped while scanning.
     #[arg(long, default_value = DEFAULT_VARIANT_DIR, value_name = "NAME")]
     pub variant_dir: String,
+    /// Image bytes held at once while hashing and probing, in MiB (as for `build`).
+    #[arg(long, default_value_t = DEFAULT_MEMORY_BUDGET_MB, value_name = "MIB")]
+    pub memory_budget: u64,
 }
 
 /// `postpix build`.

@@ -10,12 +10,16 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::encode::settings::{
-    DEFAULT_JPEG_QUALITY, DEFAULT_PNG_PRESET, DEFAULT_TARGET, DEFAULT_WEBP_METHOD,
-    DEFAULT_WEBP_QUALITY,
+    DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_JPEG_QUALITY, DEFAULT_PNG_PRESET,
+    DEFAULT_TARGET, DEFAULT_WEBP_METHOD, DEFAULT_WEBP_QUALITY,
 };
 use crate::encode::{DecodeLimits, EncodeSettings, LosslessMode};
 use crate::error::{Error, Result};
+use crate::format::OutFormat;
 
+/// Default formats offered in `<source>`s, in the order of the markup (see README, "AVIF": AVIF
+/// is opt-in because it costs more time than the speed target allows).
+pub const DEFAULT_FORMATS: &[OutFormat] = &[OutFormat::Webp];
 /// Default widths of the variants, in pixels.
 pub const DEFAULT_WIDTHS: &[u32] = &[480, 960, 1440];
 /// Default name of the folder, beside each source image, that holds its variants.
@@ -78,6 +82,21 @@ pub struct Settings {
     /// 50: medium), 30-95.
     #[arg(long, default_value_t = DEFAULT_TARGET, value_name = "SCORE")]
     pub target: f32,
+    /// Formats offered in <source>s before the fallback, in order of preference: webp, or
+    /// avif,webp (AVIF first: every browser that decodes AVIF also decodes WebP), or avif.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "webp",
+        value_name = "F,F"
+    )]
+    pub formats: Vec<String>,
+    /// AVIF quality, 0-100 (libavif's scale).
+    #[arg(long, default_value_t = DEFAULT_AVIF_QUALITY, value_name = "Q")]
+    pub avif_quality: f32,
+    /// AVIF speed, 0 (slow, smaller) to 10 (fast).
+    #[arg(long, default_value_t = DEFAULT_AVIF_SPEED, value_name = "S")]
+    pub avif_speed: i32,
     /// WebP effort, 0 (fast) to 6 (small). 4 is libwebp's default.
     #[arg(long, default_value_t = DEFAULT_WEBP_METHOD, value_name = "M")]
     pub method: i32,
@@ -142,6 +161,8 @@ pub struct Config {
     pub variant_dir: String,
     /// Variant widths, ascending, de-duplicated.
     pub widths: Vec<u32>,
+    /// Formats offered in `<source>`s, in markup order: `[Webp]`, `[Avif, Webp]` or `[Avif]`.
+    pub formats: Vec<OutFormat>,
     /// Encoder settings.
     pub encode: EncodeSettings,
     /// Decoder limits.
@@ -154,8 +175,6 @@ pub struct Config {
     pub sizes: String,
     /// Rewrite posts (false: only encode variants).
     pub rewrite: bool,
-    /// Accept truncated images with a warning instead of failing them.
-    pub lenient: bool,
     /// Bytes of decoded image data allowed in flight at once (see `pipeline::memory_estimate`).
     pub memory_budget: u64,
     /// Largest animation, in frames × pixels per frame.
@@ -184,6 +203,7 @@ impl Config {
             out: None,
             variant_dir: DEFAULT_VARIANT_DIR.to_string(),
             widths: DEFAULT_WIDTHS.to_vec(),
+            formats: DEFAULT_FORMATS.to_vec(),
             encode: EncodeSettings::default(),
             limits: DecodeLimits::default(),
             max_file_bytes: DEFAULT_MAX_FILE_MB * 1024 * 1024,
@@ -192,7 +212,6 @@ impl Config {
                 .unwrap_or(1),
             sizes: sizes_for(DEFAULT_CONTENT_WIDTH),
             rewrite: true,
-            lenient: false,
             memory_budget: DEFAULT_MEMORY_BUDGET_MB << 20,
             max_animation_pixels: (DEFAULT_MAX_ANIMATION_MP * 1e6) as u64,
         })
@@ -224,7 +243,10 @@ impl Config {
             jpeg_quality: in_range("--jpeg-quality", s.jpeg_quality, 1, 100)?,
             png_preset: in_range("--png-preset", s.png_preset, 0, 6)?,
             lossless: s.lossless,
+            avif_quality: in_range("--avif-quality", s.avif_quality, 0.0, 100.0)?,
+            avif_speed: in_range("--avif-speed", s.avif_speed, 0, 10)?,
         };
+        cfg.formats = formats(&s.formats)?;
         cfg.sizes = match &s.sizes {
             Some(sizes) => sizes.clone(),
             None => sizes_for(positive("--content-width", s.content_width)?),
@@ -234,10 +256,10 @@ impl Config {
         }
         cfg.limits.max_pixels = (positive("--max-pixels", s.max_pixels)? * 1e6) as u64;
         cfg.max_file_bytes = s.max_file_size.saturating_mul(1024 * 1024);
-        cfg.lenient = s.lenient;
+        cfg.limits.lenient = s.lenient;
         let anim = positive("--max-animation-pixels", s.max_animation_pixels)?;
         cfg.max_animation_pixels = (anim * 1e6) as u64;
-        cfg.memory_budget = positive("--memory-budget", s.memory_budget)?.saturating_mul(1 << 20);
+        cfg = cfg.with_memory_budget(s.memory_budget)?;
         Ok(cfg)
     }
 
@@ -272,6 +294,12 @@ impl Config {
             ));
         }
         self.widths = w;
+        Ok(self)
+    }
+
+    /// Set the memory budget, in MiB (`--memory-budget`; must be positive).
+    pub fn with_memory_budget(mut self, mib: u64) -> Result<Self> {
+        self.memory_budget = positive("--memory-budget", mib)?.saturating_mul(1 << 20);
         Ok(self)
     }
 
@@ -334,6 +362,31 @@ fn in_range<T: PartialOrd + std::fmt::Display>(
 }
 
 /// `value` if it is above zero, else an error naming the option.
+/// `--formats`: webp, avif,webp or avif. AVIF must come before WebP: a browser takes the first
+/// `<source>` it decodes, and every browser that decodes AVIF decodes WebP.
+fn formats(names: &[String]) -> Result<Vec<OutFormat>> {
+    let mut out = Vec::new();
+    for n in names {
+        let f = match n.trim().to_ascii_lowercase().as_str() {
+            "webp" => OutFormat::Webp,
+            "avif" => OutFormat::Avif,
+            _ => return Err(Error::setting("--formats", "takes webp and avif only")),
+        };
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    match out.as_slice() {
+        [OutFormat::Webp] | [OutFormat::Avif, OutFormat::Webp] | [OutFormat::Avif] => Ok(out),
+        [OutFormat::Webp, OutFormat::Avif] => Err(Error::setting(
+            "--formats",
+            "must list avif before webp (every browser that decodes AVIF decodes WebP, so a \
+             WebP <source> first would hide the AVIF)",
+        )),
+        _ => Err(Error::setting("--formats", "needs webp, avif,webp or avif")),
+    }
+}
+
 fn positive<T: PartialOrd + Default>(setting: &'static str, value: T) -> Result<T> {
     if value > T::default() {
         Ok(value)
@@ -398,5 +451,18 @@ mod tests {
         let o = c.clone().with_out(&d.path().join("_build"), false).unwrap();
         assert_eq!(o.cache_dir, d.path().join("_build/.postpix"));
         assert!(c.with_out(d.path(), false).is_err());
+    }
+
+    #[test]
+    fn formats_put_avif_before_webp() {
+        let f = |s: &str| formats(&s.split(',').map(String::from).collect::<Vec<_>>());
+        assert_eq!(f("webp").ok(), Some(vec![OutFormat::Webp]));
+        assert_eq!(
+            f("avif,webp").ok(),
+            Some(vec![OutFormat::Avif, OutFormat::Webp])
+        );
+        assert_eq!(f("AVIF").ok(), Some(vec![OutFormat::Avif]));
+        assert!(f("webp,avif").is_err());
+        assert!(f("jpeg").is_err());
     }
 }

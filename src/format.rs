@@ -67,6 +67,8 @@ pub enum OutFormat {
     Png,
     /// GIF (only ever the source's own bytes).
     Gif,
+    /// AVIF (AV1 in HEIF), lossy; offered before WebP when `--formats` asks for it.
+    Avif,
 }
 
 impl OutFormat {
@@ -77,6 +79,7 @@ impl OutFormat {
             OutFormat::Jpeg => "jpg",
             OutFormat::Png => "png",
             OutFormat::Gif => "gif",
+            OutFormat::Avif => "avif",
         }
     }
 
@@ -87,7 +90,14 @@ impl OutFormat {
             OutFormat::Jpeg => "image/jpeg",
             OutFormat::Png => "image/png",
             OutFormat::Gif => "image/gif",
+            OutFormat::Avif => "image/avif",
         }
+    }
+
+    /// True for the formats offered in a `<source>` (the browser may not decode them), false for
+    /// the fallbacks every browser takes in the `<img>`.
+    pub fn is_modern(self) -> bool {
+        matches!(self, OutFormat::Webp | OutFormat::Avif)
     }
 
     /// The fallback served next to WebP for a source format: JPEG stays JPEG, PNG and still

@@ -2,7 +2,8 @@
 //! the recogniser of postpix's own markup (`marker`) rely on, so that both read a post alike.
 //!
 //! In: a post's text. Out: where a tag ends, where an opaque block (`{% raw %}`,
-//! `{% comment %}`, `{% highlight %}`) ends, and a same-length copy with those blocks blanked.
+//! `{% comment %}`, `{% highlight %}`) ends, a same-length copy with those blocks blanked, and
+//! the include a page begins with (whose images are then the page's first).
 
 /// Liquid block tags whose whole body never renders as Markdown images.
 pub const OPAQUE_BLOCKS: &[&str] = &["raw", "comment", "highlight"];
@@ -16,6 +17,21 @@ pub fn tag(text: &str, at: usize) -> Option<(&str, usize)> {
         .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
         .unwrap_or(inner.len());
     Some((&inner[..name_len], at + 2 + close + 2))
+}
+
+/// The file of `{% include FILE … %}` when `text` (a page's content) begins with that tag,
+/// blank lines aside: the include is then the page's first content. Quotes around the name
+/// are dropped; a name built from a variable (`{{ … }}`) gives `None`.
+pub fn leading_include(text: &str) -> Option<&str> {
+    let at = text.len() - text.trim_start().len();
+    let (name, end) = tag(text, at)?;
+    if name != "include" {
+        return None;
+    }
+    let inner = text[at + 2..end - 2].trim_matches('-').trim();
+    let file = inner.strip_prefix("include")?.split_whitespace().next()?;
+    let file = file.trim_matches(|c| c == '"' || c == '\'');
+    (!file.is_empty() && !file.contains("{{")).then_some(file)
 }
 
 /// The end of the opaque block `name` whose opening tag ends at `tag_end`: the end of its
@@ -99,5 +115,19 @@ mod tests {
         // As the mask: a `{%` inside a one-line output tag opens nothing.
         let t = "{{ \"{% raw %}\" }} `a`";
         assert_eq!(blank_opaque(t), t);
+    }
+
+    #[test]
+    fn the_include_a_page_begins_with() {
+        assert_eq!(leading_include("\n\n{% include en.md %}\n"), Some("en.md"));
+        assert_eq!(
+            leading_include("{%- include \"lang/fr.html\" x=1 -%}"),
+            Some("lang/fr.html")
+        );
+        assert_eq!(leading_include("Text first.\n{% include en.md %}"), None);
+        assert_eq!(leading_include("{% include_relative en.md %}"), None);
+        assert_eq!(leading_include("{% include {{ page.lang }}.md %}"), None);
+        assert_eq!(leading_include("{% raw %}{% include a.md %}"), None);
+        assert_eq!(leading_include(""), None);
     }
 }

@@ -20,6 +20,7 @@ use postpix::report::progress::Bar;
 use postpix::Config;
 
 fn main() -> ExitCode {
+    postpix::memory::tune_allocator();
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code,
@@ -69,7 +70,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let st = style();
     match &cli.command {
         Command::Scan(a) => {
-            let cfg = Config::new(&a.site)?.with_variant_dir(&a.variant_dir)?;
+            let cfg = Config::new(&a.site)?
+                .with_variant_dir(&a.variant_dir)?
+                .with_memory_budget(a.memory_budget)?;
             let report = pipeline::scan_report(&cfg).context("scan failed")?;
             if cli.json {
                 json(&report)?;

@@ -99,11 +99,23 @@ pub fn find_generated(text: &str) -> Vec<Generated> {
         return Vec::new();
     }
     let mut html_ranges: Vec<Range<usize>> = Vec::new();
-    let opts = Options::ENABLE_TABLES | Options::ENABLE_YAML_STYLE_METADATA_BLOCKS;
+    let opts = Options::ENABLE_TABLES;
     // Read the text as the finder does: an opaque Liquid block (`{% raw %}`…) is no Markdown,
     // so a backtick inside one opens no code span around our markup (the finder, which masks
-    // those blocks, may have put an element there).
-    let view = crate::liquid::blank_opaque(text);
+    // those blocks, may have put an element there); and the front matter is Jekyll's, not
+    // pulldown-cmark's (which skips an empty `---\n---` block and then reads a later `---` line
+    // as the end of a metadata block that swallows our markup).
+    let mut view = crate::liquid::blank_opaque(text);
+    let body = crate::fence::content_start(text);
+    if body > 0 {
+        let blank: String = text[..body]
+            .chars()
+            .map(|c| if c == '\n' || c == '\r' { c } else { ' ' })
+            .collect();
+        if blank.len() == body {
+            view.replace_range(..body, &blank);
+        }
+    }
     for (ev, range) in Parser::new_ext(&view, opts).into_offset_iter() {
         if matches!(ev, Event::Html(_) | Event::InlineHtml(_)) {
             match html_ranges.last_mut() {
@@ -178,6 +190,19 @@ mod tests {
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].original, orig);
         assert_eq!(restore(&text), "Before ![a](/x.png) after\n");
+    }
+
+    #[test]
+    fn markup_after_an_empty_front_matter_is_found() {
+        // Found by tests/proptest_fuzz.rs: pulldown-cmark's metadata blocks ran from the first
+        // `---` to a later one and hid the element; restore then gave back the markup.
+        let el = "<span class=\"postpix\" data-postpix-orig=\"![c](/c.gif)\"><picture><img src=x></picture></span>";
+        let text = format!("---\n---\n{{% endcomment %}}{el}---\n---\n");
+        assert_eq!(find_generated(&text).len(), 1);
+        assert_eq!(
+            restore(&text),
+            "---\n---\n{% endcomment %}![c](/c.gif)---\n---\n"
+        );
     }
 
     #[test]

@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cache::{self, Entry, FileCheck, Manifest};
 use crate::config::Config;
+use crate::encode::{avif, webp, Dropped, Op, Origin, Quality, Request, Shape, WebpMode};
 use crate::encode::{pixels::scaled_height, LosslessMode};
-use crate::encode::{webp, Dropped, Op, Origin, Quality, Request, Shape, WebpMode};
 use crate::error::{EnvFault, ImageFault, InputFault};
 use crate::format::{Format, OutFormat};
 use crate::paths;
@@ -249,7 +249,7 @@ fn work(
 ) -> Work {
     let Some(entry) = manifest.entries.get(key) else {
         let (request, dropped) =
-            request(info, &cfg.widths, cfg.encode.lossless, cfg.encode.quality());
+            request_for(info, &cfg.widths, cfg.encode.lossless, &cfg.formats, cfg.encode.quality());
         return Work::Encode { request, dropped };
     };
     let mut missing = BTreeSet::new();
@@ -310,12 +310,25 @@ fn shape(info: &ImageInfo) -> Shape {
 }
 
 /// What to ask the encoder for a source never encoded with these settings (the configured
-/// `widths`, `lossless` mode and `quality`), and the variants left out up front because WebP
-/// cannot hold them.
+/// `widths`, `lossless` mode and `quality`), WebP and the fallback only, and the variants left
+/// out up front because WebP cannot hold them.
 pub fn request(
     info: &ImageInfo,
     widths: &[u32],
     lossless: LosslessMode,
+    quality: Quality,
+) -> (Request, Vec<Dropped>) {
+    request_for(info, widths, lossless, &[OutFormat::Webp], quality)
+}
+
+/// [`request`] for the `<source>` formats `formats` (`[Webp]`, `[Avif, Webp]` or `[Avif]`): per
+/// width, each format in that order, then the fallback. An animation gets no AVIF (postpix makes
+/// still AVIF only); that is recorded as a dropped variant with its reason.
+pub fn request_for(
+    info: &ImageInfo,
+    widths: &[u32],
+    lossless: LosslessMode,
+    formats: &[OutFormat],
     quality: Quality,
 ) -> (Request, Vec<Dropped>) {
     let widths = plan_widths(info.width, widths);
@@ -323,22 +336,32 @@ pub fn request(
     let mut dropped = Vec::new();
     for &width in &widths {
         let height = scaled_height(info.width, info.height, width);
-        if webp::fits(width, height) {
-            ops.push(Op {
-                width,
-                height,
-                format: OutFormat::Webp,
-                origin: Origin::Encoded,
-            });
-        } else {
-            dropped.push(Dropped {
-                width,
-                format: OutFormat::Webp,
-                reason: format!(
-                    "{width}×{height} exceeds WebP's {} px limit per side",
-                    webp::MAX_SIDE
+        for &format in formats {
+            let (fits, limit) = match format {
+                OutFormat::Avif if shape(info) == Shape::Animated => continue,
+                OutFormat::Avif => (
+                    avif::fits(width, height),
+                    "the 16384×16384 px decoders accept".to_string(),
                 ),
-            });
+                _ => (
+                    webp::fits(width, height),
+                    format!("WebP's {} px limit per side", webp::MAX_SIDE),
+                ),
+            };
+            if fits {
+                ops.push(Op {
+                    width,
+                    height,
+                    format,
+                    origin: Origin::Encoded,
+                });
+            } else {
+                dropped.push(Dropped {
+                    width,
+                    format,
+                    reason: format!("{width}×{height} exceeds {limit}"),
+                });
+            }
         }
         if shape(info) == Shape::Still {
             ops.push(Op {
@@ -348,6 +371,13 @@ pub fn request(
                 origin: Origin::Encoded,
             });
         }
+    }
+    if shape(info) == Shape::Animated && formats.contains(&OutFormat::Avif) {
+        dropped.push(Dropped {
+            width: info.width,
+            format: OutFormat::Avif,
+            reason: ANIMATED_AVIF.into(),
+        });
     }
     let request = match shape(info) {
         Shape::Animated => {
@@ -388,14 +418,31 @@ pub fn request(
     (request, dropped)
 }
 
+/// Why an animated GIF gets no AVIF variant.
+pub const ANIMATED_AVIF: &str =
+    "no animated AVIF: postpix encodes still AVIF only; the animated WebP and the GIF serve it";
+
 /// The settings string behind every cache key.
+///
+/// A run that makes AVIF adds its formats and AVIF settings (and libavif's version); a
+/// WebP-only run keeps the keys it always had.
 pub fn settings_fingerprint(cfg: &Config) -> String {
-    format!(
-        "{}|widths={:?}|limits={}",
+    let mut fp = format!(
+        "{}|widths={:?}|{}",
         cfg.encode.fingerprint(),
         cfg.widths,
-        cfg.limits.max_pixels
-    )
+        cfg.limits.fingerprint()
+    );
+    if cfg.formats != [OutFormat::Webp] {
+        let names: Vec<&str> = cfg.formats.iter().map(|f| f.extension()).collect();
+        fp += &format!(
+            "|formats={}|{}|{}",
+            names.join(","),
+            cfg.encode.avif_fingerprint(),
+            crate::encode::avif::versions()
+        );
+    }
+    fp
 }
 
 /// The widths to produce for a source `source_width` px wide, ascending.

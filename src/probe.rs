@@ -28,6 +28,10 @@ pub struct ImageInfo {
     pub orientation: u8,
 }
 
+/// Most a header read may allocate: far above any real header (a JPEG's ICC profile spread
+/// over 255 segments is 16 MiB), far below what a bomb would take.
+pub const PROBE_MAX_ALLOC: u64 = 64 << 20;
+
 /// Read the header facts. Errors say what is wrong in words a user can act on.
 pub fn probe(bytes: &[u8]) -> Result<ImageInfo, InputFault> {
     let format = match sniff(bytes) {
@@ -38,7 +42,13 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, InputFault> {
     let frames = match format {
         Format::Gif => match gif::info(bytes) {
             Some(i) if i.frames > 0 => u32::try_from(i.frames).unwrap_or(u32::MAX),
-            _ => return Err(InputFault::GifWithoutImage),
+            // A GIF cut short before its first image says so, rather than "no image".
+            _ => {
+                return Err(match crate::container::check_complete(bytes, format) {
+                    Err(why) => InputFault::Truncated(why),
+                    Ok(()) => InputFault::GifWithoutImage,
+                })
+            }
         },
         Format::Png => png::frames(bytes),
         _ => 1,
@@ -51,8 +61,11 @@ pub fn probe(bytes: &[u8]) -> Result<ImageInfo, InputFault> {
     // message that names the option, and by the decoder's own `Limits` when it really decodes.
     // What a header read may inflate (PNG's iCCP) was capped above; JPEG ICC and EXIF segments
     // and GIF extensions are stored, not compressed, so they are bounded by the file size
-    // (`--max-file-size`) and each JPEG segment by 64 KiB.
-    reader.no_limits();
+    // (`--max-file-size`) and each JPEG segment by 64 KiB. The allocation cap is the backstop
+    // for whatever a decoder's header read holds that we did not foresee.
+    let mut limits = image::Limits::no_limits();
+    limits.max_alloc = Some(PROBE_MAX_ALLOC);
+    reader.limits(limits);
     let (w, h, orientation) = match reader.into_decoder() {
         Ok(mut decoder) => {
             let (w, h) = decoder.dimensions();

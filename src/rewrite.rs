@@ -29,6 +29,8 @@ pub struct VariantLink {
 /// Everything the generated element says, before serialisation.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Picture {
+    /// AVIF candidates, ascending width: (url, width); offered before WebP.
+    pub avif: Vec<(String, u32)>,
     /// WebP candidates, ascending width: (url, width).
     pub webp: Vec<(String, u32)>,
     /// Fallback candidates, ascending width.
@@ -49,12 +51,17 @@ impl Picture {
         s.push_str(marker::OPEN);
         s.push_str(&marker::escape_attr(&self.original));
         s.push_str("\"><picture>");
-        if !self.webp.is_empty() {
-            s.push_str("<source type=\"image/webp\" srcset=\"");
-            s.push_str(&marker::escape_attr(&srcset(&self.webp)));
-            s.push_str("\" sizes=\"");
-            s.push_str(&marker::escape_attr(&self.sizes));
-            s.push_str("\">");
+        // A browser takes the first <source> it decodes: AVIF (smaller) before WebP.
+        for (mime, set) in [("image/avif", &self.avif), ("image/webp", &self.webp)] {
+            if !set.is_empty() {
+                s.push_str("<source type=\"");
+                s.push_str(mime);
+                s.push_str("\" srcset=\"");
+                s.push_str(&marker::escape_attr(&srcset(set)));
+                s.push_str("\" sizes=\"");
+                s.push_str(&marker::escape_attr(&self.sizes));
+                s.push_str("\">");
+            }
         }
         s.push_str("<img");
         for (name, value) in &self.img_attrs {
@@ -333,15 +340,14 @@ pub fn picture(
     if r.kind == RefKind::FrontMatter {
         return Err(Skip::FrontMatter);
     }
-    let mut webp: Vec<&VariantLink> = variants
-        .iter()
-        .filter(|v| v.format == OutFormat::Webp)
-        .collect();
-    let mut fallback: Vec<&VariantLink> = variants
-        .iter()
-        .filter(|v| v.format != OutFormat::Webp)
-        .collect();
-    webp.sort_by_key(|v| v.width);
+    let of = |format: OutFormat| -> Vec<&VariantLink> {
+        let mut v: Vec<&VariantLink> = variants.iter().filter(|v| v.format == format).collect();
+        v.sort_by_key(|v| v.width);
+        v
+    };
+    let (avif, webp) = (of(OutFormat::Avif), of(OutFormat::Webp));
+    let mut fallback: Vec<&VariantLink> =
+        variants.iter().filter(|v| !v.format.is_modern()).collect();
     fallback.sort_by_key(|v| v.width);
     let Some(top) = fallback.last().copied() else {
         return Err(Skip::NoVariants);
@@ -424,6 +430,7 @@ pub fn picture(
         img.push(("decoding".into(), Some("async".into())));
     }
     Ok(Picture {
+        avif: avif.iter().map(|v| (url(v), v.width)).collect(),
         webp: webp.iter().map(|v| (url(v), v.width)).collect(),
         fallback: fallback.iter().map(|v| (url(v), v.width)).collect(),
         sizes,
@@ -526,6 +533,36 @@ mod tests {
             encode_url_path("{{ site.baseurl }}/x"),
             "{{ site.baseurl }}/x"
         );
+    }
+
+    #[test]
+    fn avif_source_comes_first_and_webp_still_follows() {
+        let r = md_ref("/postimg/a.jpg");
+        let mut links = variants();
+        for (w, h) in [(960, 640), (480, 320)] {
+            links.insert(
+                0,
+                VariantLink {
+                    file_name: format!("a-{w}.12345678.avif"),
+                    width: w,
+                    height: h,
+                    format: OutFormat::Avif,
+                },
+            );
+        }
+        let html = picture(&r, "![x](y)", &links, "r", "S", (960, 640), false)
+            .unwrap()
+            .to_html();
+        let avif = html
+            .find("<source type=\"image/avif\" srcset=\"/postimg/r/a-480.12345678.avif 480w, /postimg/r/a-960.12345678.avif 960w\" sizes=\"S\">")
+            .expect(&html);
+        // A browser without AVIF skips that <source> and still gets the WebP one, then the
+        // <img> (which never names an AVIF).
+        let webp = html.find("<source type=\"image/webp\"").expect(&html);
+        let img = html.find("<img").expect(&html);
+        assert!(avif < webp && webp < img, "{html}");
+        assert!(!html[img..].contains(".avif"), "{html}");
+        assert!(!html[webp..img].contains(".avif"), "{html}");
     }
 
     #[test]

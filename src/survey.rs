@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use crate::cache::{self, Manifest, SourceRecord};
 use crate::config::Config;
 use crate::error::{EnvFault, Error, ImageFault, InputFault, PostError, Result};
+use crate::memory::{self, Budget};
 use crate::probe::{self, ImageInfo};
 use crate::resolve::{Resolution, Resolver, Status};
 use crate::scan::{self, site::JekyllConfig, Post, RefKind};
@@ -189,7 +190,9 @@ impl Survey {
 
     /// The sources the posts reference, with their facts: taken from `previous` when the file's
     /// size and mtime are unchanged and it is not in `touched`, else from the manifest's stat
-    /// fast path, else read from disk (in parallel).
+    /// fast path, else read from disk: in parallel, each read waiting for its file's size (plus
+    /// what the probe may allocate) to fit in `--memory-budget`, so a site of big files cannot
+    /// hold one per core in memory at once.
     fn fill_sources(
         &self,
         mut previous: BTreeMap<String, Source>,
@@ -212,9 +215,10 @@ impl Survey {
                 }
             })
             .collect();
+        let budget = Budget::new(cfg.memory_budget);
         todo.into_par_iter().for_each(|(rel, s)| {
             let record = manifest.and_then(|m| m.sources.get(rel.as_str()));
-            fill_facts(s, record, cfg.max_file_bytes, want_hash);
+            fill_facts(s, record, cfg.max_file_bytes, want_hash, &budget);
         });
         sources
     }
@@ -266,9 +270,36 @@ impl Survey {
         uses
     }
 
-    /// Image files in the folders the posts reference that no post uses, site-relative, sorted
-    /// by folder, then name.
-    pub fn orphans(&self, root: &Path) -> Vec<String> {
+    /// Image files in the folders the posts reference that no file of the site names: not a
+    /// post's image link, and not a layout, include, stylesheet, `_config.yml` or page either
+    /// (a user may delete what we call unused). Site-relative, sorted by folder, then name.
+    pub fn orphans(&self, cfg: &Config) -> Vec<String> {
+        let candidates = self.unreferenced(&cfg.site);
+        let names: Vec<String> = candidates
+            .iter()
+            .map(|rel| rel.rsplit('/').next().unwrap_or(rel).to_string())
+            .collect();
+        if names.is_empty() {
+            return candidates;
+        }
+        // Everything Jekyll reads: layouts, includes, data, styles, pages, posts, a 404 page.
+        let mut texts: Vec<String> =
+            scan::site::site_files(&cfg.site, &self.jekyll, &cfg.variant_dir, &own_dirs(cfg))
+                .into_iter()
+                .filter(|rel| !has_image_extension(rel))
+                .collect();
+        texts.push("_config.yml".to_string());
+        let named = scan::site::named_in(&cfg.site, &texts, &names);
+        candidates
+            .into_iter()
+            .zip(names)
+            .filter(|(_, name)| !named.contains(name))
+            .map(|(rel, _)| rel)
+            .collect()
+    }
+
+    /// Image files in the folders the posts reference that no post's image reference uses.
+    fn unreferenced(&self, root: &Path) -> Vec<String> {
         let mut referenced: BTreeSet<&str> = BTreeSet::new();
         let mut folders: BTreeSet<&str> = BTreeSet::new();
         for x in self.resolutions.iter().flatten() {
@@ -326,8 +357,15 @@ fn resolve_post(resolver: &Resolver, post: &Post) -> Vec<Resolution> {
 }
 
 /// A source's hash and header facts: from the manifest's record when its size and mtime match,
-/// else from the file (never read when it is over `max_file_bytes`).
-fn fill_facts(s: &mut Source, record: Option<&SourceRecord>, max_file_bytes: u64, want_hash: bool) {
+/// else from the file (never read when it is over `max_file_bytes`; read once its share of
+/// `budget` is free).
+fn fill_facts(
+    s: &mut Source,
+    record: Option<&SourceRecord>,
+    max_file_bytes: u64,
+    want_hash: bool,
+    budget: &Budget,
+) {
     if let Some(rec) = record.filter(|r| r.size == s.size && r.mtime_ns == s.mtime_ns) {
         s.hash = Some(rec.hash.clone());
         s.info = Ok(rec.info.clone());
@@ -341,6 +379,7 @@ fn fill_facts(s: &mut Source, record: Option<&SourceRecord>, max_file_bytes: u64
         .into());
         return;
     }
+    let _held = budget.take(memory::survey_estimate(s.size, probe::PROBE_MAX_ALLOC));
     match std::fs::read(&s.abs) {
         Ok(bytes) => {
             s.info = probe::probe(&bytes).map_err(ImageFault::from);

@@ -23,6 +23,8 @@ pub enum Stage {
     Resize,
     /// WebP encoding.
     Webp,
+    /// AVIF encoding.
+    Avif,
     /// The JPEG or PNG fallback (oxipng included).
     Fallback,
     /// Writing variant files.
@@ -31,17 +33,18 @@ pub enum Stage {
     Judge,
 }
 
-const STAGES: [(Stage, &str); 7] = [
+const STAGES: [(Stage, &str); 8] = [
     (Stage::Read, "read+hash"),
     (Stage::Decode, "decode"),
     (Stage::Resize, "resize"),
     (Stage::Webp, "webp"),
+    (Stage::Avif, "avif"),
     (Stage::Fallback, "fallback"),
     (Stage::Write, "write"),
     (Stage::Judge, "judge"),
 ];
 
-static TOTALS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+static TOTALS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 
 thread_local! {
     /// Nanoseconds spent in timed sections nested inside the current one.

@@ -97,6 +97,23 @@ pub fn checked_folder(root: &Path, path: &Path, create: bool) -> Result<PathBuf>
 /// permission bits) is applied to the new file; without it new files get 0644 so that a web
 /// server can read them.
 pub fn write_atomic(root: &Path, path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    stage(root, path, bytes, mode)?.commit()
+}
+
+/// New bytes for a destination file, written and synced under a temporary name beside it but
+/// not yet in place: the slow part of a write, done before the last-moment checks so that the
+/// window between check and rename is one read and one rename. Dropped uncommitted, the
+/// temporary file is removed.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    dir: PathBuf,
+    path: PathBuf,
+    done: bool,
+}
+
+/// Write `bytes` under a temporary name beside `path` (see [`write_atomic`] for the rules).
+pub fn stage(root: &Path, path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged> {
     if let Ok(m) = fs::symlink_metadata(path) {
         if m.is_dir() {
             return Err(Error::UnsafeWrite {
@@ -126,21 +143,129 @@ pub fn write_atomic(root: &Path, path: &Path, bytes: &[u8], mode: Option<u32>) -
             Err(e) => return Err(Error::io(path, e)),
         }
     };
-    let result = (|| -> std::io::Result<()> {
+    let staged = Staged {
+        tmp,
+        dir,
+        path: path.to_path_buf(),
+        done: false,
+    };
+    let written = (|| -> std::io::Result<()> {
         f.write_all(bytes)?;
         set_mode(&f, mode.unwrap_or(0o644))?;
-        f.sync_all()?;
-        drop(f);
-        crash_point();
-        fs::rename(&tmp, path)?;
-        // The rename is durable only once the folder entry is.
-        File::open(&dir)?.sync_all()
+        f.sync_all()
     })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+    written.map_err(|e| Error::io(path, e))?;
+    crash_point();
+    Ok(staged)
+}
+
+impl Staged {
+    /// Put the new bytes in place.
+    pub fn commit(mut self) -> Result<()> {
+        fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        self.done = true;
+        self.sync_dir()
     }
-    Ok(())
+
+    /// Put the new bytes in place only if `guard` (the author's file) still holds `expected`;
+    /// otherwise [`Error::ChangedDuringRun`] and the author's file stays. When the destination
+    /// is the guard itself, the rename is an atomic exchange (Linux `RENAME_EXCHANGE`) and the
+    /// file it displaced is compared too: an edit that lands between the check and the rename
+    /// is swapped back instead of overwritten.
+    pub fn commit_if_unchanged(self, guard: &Path, expected: &[u8]) -> Result<()> {
+        let changed = || Error::ChangedDuringRun {
+            path: guard.to_path_buf(),
+        };
+        if !holds(guard, expected) {
+            return Err(changed());
+        }
+        race_point();
+        if guard != self.path {
+            return self.commit();
+        }
+        match exchange(&self.tmp, &self.path) {
+            Ok(true) => {}
+            Ok(false) => return self.commit(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(changed()),
+            Err(e) => return Err(Error::io(&self.path, e)),
+        }
+        // `tmp` now holds what was in place a moment ago.
+        if holds(&self.tmp, expected) {
+            self.sync_dir()?;
+            return Ok(()); // Drop removes the displaced old file.
+        }
+        match exchange(&self.tmp, &self.path) {
+            Ok(_) => Err(changed()),
+            Err(e) => Err(Error::io(&self.path, e)),
+        }
+    }
+
+    fn sync_dir(&self) -> Result<()> {
+        // The rename is durable only once the folder entry is.
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// True when the file at `path` holds exactly `expected`.
+fn holds(path: &Path, expected: &[u8]) -> bool {
+    fs::read(path).is_ok_and(|now| now == expected)
+}
+
+/// Swap two directory entries atomically. `Ok(false)`: this file system or OS cannot, and
+/// nothing was done.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))
+    };
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both are valid NUL-terminated paths for the duration of the call; renameat2 only
+    // reads them.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) => Ok(false),
+        _ => Err(e),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> std::io::Result<bool> {
+    Ok(false)
+}
+
+/// Test hook for the edit-race test: when `POSTPIX_TEST_RACE=FILE` is set, a post write pauses
+/// between its last check and its rename, creates FILE and waits (up to a minute) until it is
+/// deleted, so the test can save the post exactly inside the window.
+fn race_point() {
+    if let Some(marker) = std::env::var_os("POSTPIX_TEST_RACE") {
+        wait_on(&PathBuf::from(marker));
+    }
 }
 
 #[cfg(unix)]
@@ -221,14 +346,18 @@ pub fn remove_output(root: &Path, path: &Path) -> Result<bool> {
 /// start a second run while the first one certainly holds the lock.
 fn hold_point() {
     if let Some(marker) = std::env::var_os("POSTPIX_TEST_HOLD_LOCK") {
-        let marker = PathBuf::from(marker);
-        if fs::write(&marker, b"").is_ok() {
-            for _ in 0..6000 {
-                if !marker.exists() {
-                    break;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
+        wait_on(&PathBuf::from(marker));
+    }
+}
+
+/// Create `marker` and wait (up to a minute) until someone deletes it.
+fn wait_on(marker: &Path) {
+    if fs::write(marker, b"").is_ok() {
+        for _ in 0..6000 {
+            if !marker.exists() {
+                break;
             }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 }

@@ -206,3 +206,55 @@ fn jpeg_with_the_longest_icc_chain_stays_bounded() {
 fn gif_with_a_giant_extension_stays_bounded() {
     assert_bounded("giant-extension.gif", &gif_with_giant_extension(), None);
 }
+
+/// Four 1×1 PNGs, each carrying a 40 MB private chunk: files big on disk, tiny in pixels.
+/// Reading two of them at once already exceeds the budget below, so the survey's reads and the
+/// encoder's tasks must count each file's bytes and take them one at a time (before, the survey
+/// read one per core outside any budget and the encoder's estimate counted pixels only).
+#[test]
+fn big_files_are_read_inside_the_memory_budget() {
+    const FILE_MB: usize = 40;
+    let png = png_with(&[png_chunk(b"ruSt", &vec![7u8; FILE_MB << 20])]);
+    let site = site_with("big-0.png", &png);
+    let mut post = String::from("# A\n\n");
+    for i in 0..4 {
+        std::fs::write(site.path(&format!("postimg/big-{i}.png")), &png).unwrap();
+        post.push_str(&format!("![x](/postimg/big-{i}.png)\n\n"));
+    }
+    std::fs::write(site.path("_posts/2021-01-01-a.md"), post).unwrap();
+    // One file in flight plus the program (about 20 MB) fits; two files do not.
+    let limit_kb = ((FILE_MB + FILE_MB * 3 / 4) << 10) as u64;
+    for args in [
+        &["scan", ".", "--memory-budget", "48"][..],
+        &["build", ".", "-j", "2", "--memory-budget", "48"],
+    ] {
+        let (code, kb, text) = peak(&site, args);
+        eprintln!("{args:?}: exit {code}, peak RSS {} MB", kb / 1024);
+        assert_eq!(code, 0, "{args:?}\n{text}");
+        assert!(kb < limit_kb, "{args:?}: peak RSS {kb} kB\n{text}");
+    }
+}
+
+/// The reproduction from the review: four iCCP bombs in one site, `build -j 2 --memory-budget
+/// 64` (it peaked at 2.1 GB and exited 0). Each is refused and named; the run fails.
+#[test]
+fn four_icc_bombs_in_one_site_are_each_refused_in_bounded_memory() {
+    let mut data = b"bomb\0\0".to_vec();
+    data.extend(zlib_zeros(GIB));
+    let png = png_with(&[png_chunk(b"iCCP", &data)]);
+    let site = site_with("bomb-0.png", &png);
+    let mut post = String::from("# A\n\n");
+    for i in 0..4 {
+        std::fs::write(site.path(&format!("postimg/bomb-{i}.png")), &png).unwrap();
+        post.push_str(&format!("![x](/postimg/bomb-{i}.png)\n\n"));
+    }
+    std::fs::write(site.path("_posts/2021-01-01-a.md"), post).unwrap();
+    let (code, kb, text) = peak(&site, &["build", ".", "-j", "2", "--memory-budget", "64"]);
+    eprintln!("four bombs: exit {code}, peak RSS {} MB", kb / 1024);
+    assert_eq!(code, 1, "{text}");
+    assert!(kb < RSS_LIMIT_KB, "peak RSS {kb} kB\n{text}");
+    for i in 0..4 {
+        assert!(text.contains(&format!("bomb-{i}.png")), "{text}");
+    }
+    assert!(text.matches("decompression bomb").count() >= 4, "{text}");
+}

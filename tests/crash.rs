@@ -224,3 +224,64 @@ fn a_post_edited_during_the_run_keeps_the_authors_edit() {
     assert!(err.to_string().contains("changed on disk"), "{err}");
     assert_eq!(site.read(&post.path), "the author's new text\n");
 }
+
+/// The race itself, through the real binary: the author saves the post at the worst moment —
+/// after postpix's last check of the file and before its rename (the `POSTPIX_TEST_RACE` hook
+/// pauses exactly there). Both ways editors save are tried: writing the file in place and
+/// renaming a new file over it. The author's save must survive and the run must say so.
+#[test]
+fn a_save_inside_the_check_to_rename_window_is_not_lost() {
+    for rename_save in [false, true] {
+        let site = small_site();
+        std::fs::remove_file(site.path("_posts/2021-01-02-b.md")).unwrap();
+        let post = site.path("_posts/2021-01-01-a.md");
+        let marker = site.root.join("race-marker");
+        let child = Command::new(env!("CARGO_BIN_EXE_postpix"))
+            .args(["build", "--json"])
+            .env("NO_COLOR", "1")
+            .env("POSTPIX_TEST_RACE", &marker)
+            .current_dir(&site.root)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while !marker.exists() {
+            assert!(
+                t0.elapsed().as_secs() < 120,
+                "the run never reached its rename"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let saved = "# A\n\nThe author's save, made inside the window.\n";
+        if rename_save {
+            let tmp = site.path("_posts/.a.md.swp");
+            std::fs::write(&tmp, saved).unwrap();
+            std::fs::rename(&tmp, &post).unwrap();
+        } else {
+            std::fs::write(&post, saved).unwrap();
+        }
+        std::fs::remove_file(&marker).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&post).unwrap(),
+            saved,
+            "rename_save={rename_save}: the save was lost\n{}",
+            show(&out)
+        );
+        assert_ne!(
+            code(&out),
+            0,
+            "the run must say it did not finish: {}",
+            show(&out)
+        );
+        assert!(show(&out).contains("changed on disk"), "{}", show(&out));
+        assert!(temps(&site).is_empty(), "{:?}", temps(&site));
+        // The next run rewrites the author's new text.
+        let again = site.run(&["build"]);
+        assert_eq!(code(&again), 0, "{}", show(&again));
+        assert!(site
+            .read("_posts/2021-01-01-a.md")
+            .contains("The author's save"));
+    }
+}

@@ -121,7 +121,7 @@ fn file_name(url: &str) -> &str {
     url.rsplit('/').next().unwrap_or(url)
 }
 
-fn check_site(site: &TestSite, baseurl: &str) -> usize {
+fn check_site(site: &TestSite, baseurl: &str, build_args: &[&str]) -> usize {
     let work = tempfile::tempdir().unwrap();
     let before_dest = work.path().join("before");
     let after_dest = work.path().join("after");
@@ -129,15 +129,19 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
     let pages = jekyll(&site.root, &before_dest, baseurl);
     let before = browse(&before_dest, &pages);
 
-    let out = site.run(&["build", "."]);
-    assert!(matches!(code(&out), 0 | 1), "{}", show(&out));
+    let mut args = vec!["build", "."];
+    args.extend_from_slice(build_args);
+    let out = site.run(&args);
+    assert_eq!(code(&out), 0, "{}", show(&out));
     let pages_after = jekyll(&site.root, &after_dest, baseurl);
     assert_eq!(pages, pages_after);
     let after = browse(&after_dest, &pages);
     let base = after["base"].as_str().unwrap().to_string();
+    let before_base = before["base"].as_str().unwrap().to_string();
 
     let mut checked = 0;
     let mut animations = 0;
+    let mut avifs = 0;
     let b_results = before["results"].as_array().unwrap();
     let a_results = after["results"].as_array().unwrap();
     assert_eq!(b_results.len(), a_results.len());
@@ -181,30 +185,43 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
                 y["complete"].as_bool().unwrap() && y["naturalWidth"].as_u64().unwrap() > 0,
                 "{ctx}: broken picture {y}"
             );
-            for c in y["candidates"].as_array().unwrap() {
-                let c = c.as_str().unwrap();
-                let f = file_of(&after_dest, &base, c)
-                    .unwrap_or_else(|| panic!("{ctx}: {c} is not on this site"));
-                assert!(
-                    f.is_file(),
-                    "{ctx}: candidate {c} would 404 ({} missing)",
-                    f.display()
-                );
-            }
+            check_candidates(&ctx, &after_dest, &base, y);
             let current = y["currentSrc"].as_str().unwrap();
-            if y["hasWebpSource"].as_bool().unwrap() {
+            if y["hasAvifSource"].as_bool().unwrap() {
+                // Chromium decodes AVIF: the first <source> wins.
+                assert!(
+                    current.ends_with(".avif"),
+                    "{ctx}: served {current}, not the AVIF"
+                );
+                avifs += 1;
+            } else if y["hasWebpSource"].as_bool().unwrap() {
                 assert!(
                     current.ends_with(".webp"),
                     "{ctx}: served {current}, not the WebP"
                 );
             }
-            animations += check_animation(site, &ctx, y);
+            let source = file_of(
+                &before_dest,
+                &before_base,
+                x["currentSrc"].as_str().unwrap(),
+            );
+            animations += check_animation(source.as_deref(), &ctx, y);
             let f = file_of(&after_dest, &base, current).unwrap();
-            let (real_w, _) = image::image_dimensions(&f)
-                .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()));
+            let real_w = if current.ends_with(".avif") {
+                let bytes = std::fs::read(&f).unwrap();
+                postpix::encode::avif::decode(&bytes)
+                    .unwrap_or_else(|| panic!("{ctx}: {} unreadable", f.display()))
+                    .width
+            } else {
+                image::image_dimensions(&f)
+                    .unwrap_or_else(|e| panic!("{ctx}: {} unreadable: {e}", f.display()))
+                    .0
+            };
             let need = y["renderedWidth"].as_f64().unwrap() * a["dpr"].as_f64().unwrap();
             let set = if current.ends_with(".webp") {
                 &y["webpSrcset"]
+            } else if current.ends_with(".avif") {
+                &y["avifSrcset"]
             } else {
                 &y["imgSrcset"]
             };
@@ -218,18 +235,29 @@ fn check_site(site: &TestSite, baseurl: &str) -> usize {
                 "{ctx}: chose {current} ({real_w} px) for a {need} px slot, and it is not the largest"
             );
         }
+        let broken_before = |url: &str| {
+            bi.iter().zip(ai).any(|(x, y)| {
+                x["naturalWidth"] == 0
+                    && y["candidates"].as_array().unwrap().iter().any(|c| c == url)
+            })
+        };
+        for f in a["failed"].as_array().unwrap() {
+            let url = f["url"].as_str().unwrap();
+            assert!(broken_before(url), "{ctx}: request for {url} failed: {f}");
+        }
         for r in a["responses"].as_array().unwrap() {
             let status = r["status"].as_u64().unwrap();
             let url = r["url"].as_str().unwrap();
             if status >= 400 && url.contains("/responsive/") {
                 // Only the ones that were broken before may fail; they never load at all.
-                let broken_before = bi.iter().zip(ai).any(|(x, y)| {
-                    x["naturalWidth"] == 0
-                        && y["candidates"].as_array().unwrap().iter().any(|c| c == url)
-                });
-                assert!(broken_before, "{ctx}: {url} answered {status}");
+                assert!(broken_before(url), "{ctx}: {url} answered {status}");
             }
         }
+    }
+    if build_args.contains(&"avif,webp") {
+        assert!(avifs >= 20, "only {avifs} AVIFs were chosen by Chromium");
+    } else {
+        assert_eq!(avifs, 0, "AVIF is opt-in");
     }
     if baseurl.is_empty() {
         // The demo is the seed post: its animated GIFs must play as animated WebP.
@@ -264,24 +292,57 @@ fn same_box(ctx: &str, x: &Value, y: &Value) {
     );
 }
 
-/// For a picture whose source is an animated GIF: the WebP Chromium chose has the GIF's frame
-/// count and per-frame delays. Returns 1 when it checked an animation.
-fn check_animation(site: &TestSite, ctx: &str, y: &Value) -> usize {
-    let Some(orig) = y["orig"].as_str() else {
+/// Every candidate of a picture, picked by the browser or not, is on the site and decodes to
+/// the width its `srcset` descriptor promises (a browser at another width would fetch it).
+fn check_candidates(ctx: &str, dest: &Path, base: &str, y: &Value) {
+    let widths: Vec<(String, u32)> = y["candidateWidths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_string(),
+                p[1].as_u64().unwrap() as u32,
+            )
+        })
+        .collect();
+    let candidates = y["candidates"].as_array().unwrap();
+    assert!(
+        !widths.is_empty() || candidates.len() == 1,
+        "{ctx}: several candidates without width descriptors: {y}"
+    );
+    for c in candidates {
+        let c = c.as_str().unwrap();
+        let f = file_of(dest, base, c).unwrap_or_else(|| panic!("{ctx}: {c} is not on this site"));
+        assert!(
+            f.is_file(),
+            "{ctx}: candidate {c} would 404 ({} missing)",
+            f.display()
+        );
+        let (width, height) = if c.ends_with(".avif") {
+            let bytes = std::fs::read(&f).unwrap();
+            let px = postpix::encode::avif::decode(&bytes)
+                .unwrap_or_else(|| panic!("{ctx}: {c} does not decode"));
+            (px.width, px.height)
+        } else {
+            let img = image::open(&f).unwrap_or_else(|e| panic!("{ctx}: {c} does not decode: {e}"));
+            (img.width(), img.height())
+        };
+        assert!(width > 0 && height > 0, "{ctx}: {c} is empty");
+        if let Some((_, w)) = widths.iter().find(|(u, _)| u == c) {
+            assert_eq!(width, *w, "{ctx}: {c} is not as wide as its descriptor");
+        }
+    }
+}
+
+/// For a picture whose source (the file the page showed before postpix) is an animated GIF —
+/// however the post referenced it: inline, reference-style or raw HTML — the WebP Chromium
+/// chose has the GIF's frame count and per-frame delays. Returns 1 when it checked an animation.
+fn check_animation(source: Option<&Path>, ctx: &str, y: &Value) -> usize {
+    let Some(Ok(bytes)) = source.map(std::fs::read) else {
         return 0;
     };
-    let Some(url) = orig.split("](").nth(1).and_then(|u| u.split(')').next()) else {
-        return 0;
-    };
-    let rel = url
-        .trim_start_matches("{{site.baseurl}}")
-        .trim_start_matches('/')
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("");
-    let Ok(bytes) = std::fs::read(site.path(&percent_decode(rel))) else {
-        return 0;
-    };
+    let rel = source.unwrap().display();
     let Some(gif) = postpix::container::gif::info(&bytes) else {
         return 0;
     };
@@ -314,9 +375,20 @@ fn check_animation(site: &TestSite, ctx: &str, y: &Value) -> usize {
 fn jekyll_and_chromium_render_every_rewritten_picture() {
     require_tools();
     let example = TestSite::copy_of("site-example");
-    let n = check_site(&example, "/blog");
+    let n = check_site(&example, "/blog", &[]);
     assert!(n >= 40, "only {n} pictures were checked on site-example");
     let demo = TestSite::demo();
-    let n = check_site(&demo, "");
+    let n = check_site(&demo, "", &[]);
     assert!(n >= 24, "only {n} pictures were checked on the demo site");
+}
+
+#[test]
+fn chromium_picks_the_avif_source_and_every_box_stays() {
+    // `--formats avif,webp`: Chromium decodes AVIF, so every picture with an AVIF <source>
+    // must show the .avif (the WebP <source> and the <img> are what other browsers take), and
+    // every box is the one the author's markup gave, as without AVIF.
+    require_tools();
+    let example = TestSite::copy_of("site-example");
+    let n = check_site(&example, "/blog", &["--formats", "avif,webp"]);
+    assert!(n >= 40, "only {n} pictures were checked on site-example");
 }

@@ -245,3 +245,60 @@ fn line_endings_bom_final_newline_and_mode_are_preserved() {
     site.run(&["restore", "."]);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
 }
+
+/// Only the first image of the rendered page is eager. A bilingual post includes both language
+/// fragments and hides one: the fragment the page begins with gets the eager image, the other
+/// fragment's images are lazy, and the post's own later image is lazy too. A fragment no page
+/// begins with is lazy throughout.
+#[test]
+fn only_the_first_image_of_the_rendered_page_is_eager() {
+    let site = TestSite::copy_of("site-report");
+    let png = std::fs::read(site.path("postimg/toucan.png")).unwrap();
+    for n in ["en.png", "fr.png", "own.png", "aside.png"] {
+        std::fs::write(site.path(&format!("postimg/{n}")), &png).unwrap();
+    }
+    std::fs::create_dir_all(site.path("_includes")).unwrap();
+    std::fs::write(
+        site.path("_includes/en.md"),
+        "![English](/postimg/en.png)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site.path("_includes/fr.md"),
+        "![Français](/postimg/fr.png)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site.path("_includes/aside.md"),
+        "![aside](/postimg/aside.png)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site.path("_posts/2021-02-01-bilingual.md"),
+        "---\ntitle: Both\n---\n\n{% include en.md %}\n\n<div hidden>\n{% include fr.md %}\n</div>\n\n![own](/postimg/own.png)\n\n{% include aside.md %}\n",
+    )
+    .unwrap();
+    let out = site.run(&["build"]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let eager = |rel: &str| {
+        let t = site.read(rel);
+        assert!(t.contains("<picture"), "{rel} was not rewritten:\n{t}");
+        t.matches("loading=\"eager\"").count()
+    };
+    assert_eq!(
+        eager("_includes/en.md"),
+        1,
+        "{}",
+        site.read("_includes/en.md")
+    );
+    assert_eq!(
+        eager("_includes/fr.md"),
+        0,
+        "{}",
+        site.read("_includes/fr.md")
+    );
+    assert_eq!(eager("_includes/aside.md"), 0);
+    assert_eq!(eager("_posts/2021-02-01-bilingual.md"), 0);
+    // A post that begins with its own image keeps it eager.
+    assert_eq!(eager("_posts/2021-01-01-pictures.md"), 1);
+}

@@ -319,3 +319,63 @@ fn a_broken_config_is_an_error_naming_the_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("_config.yml") && err.contains("YAML"), "{err}");
 }
+
+/// An image the site uses outside posts is not "unused": a user might delete it on our word.
+/// Named by `_config.yml`, a layout, an include, a stylesheet, a 404 page or a percent-encoded
+/// URL, it is left out of the list; the one nobody names stays in it.
+#[test]
+fn images_used_by_layouts_config_css_or_pages_are_not_called_unused() {
+    let site = TestSite::copy_of("site-example");
+    let png = std::fs::read(site.path("postimg/orphan-unreferenced.png")).unwrap();
+    let uses = [
+        ("og-card.png", "_config.yml", "logo: /postimg/og-card.png\n"),
+        (
+            "header.png",
+            "_layouts/default.html",
+            "<img src=\"{{ '/postimg/header.png' | relative_url }}\">\n{{ content }}\n",
+        ),
+        (
+            "avatar.png",
+            "_includes/author.html",
+            "<img src=\"/postimg/avatar.png\" alt=\"me\">\n",
+        ),
+        (
+            "paper.png",
+            "assets/css/site.scss",
+            "---\n---\nbody { background: url(/postimg/paper.png); }\n",
+        ),
+        (
+            "lost.png",
+            "404.html",
+            "---\n---\n<img src=\"/postimg/lost.png\" alt=\"\">\n",
+        ),
+        (
+            "two words.png",
+            "about.html",
+            "<img src=\"/postimg/two%20words.png\" alt=\"\">\n",
+        ),
+    ];
+    for (image, file, text) in uses {
+        std::fs::write(site.path(&format!("postimg/{image}")), &png).unwrap();
+        let path = site.path(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut old = std::fs::read_to_string(&path).unwrap_or_default();
+        old.push_str(text);
+        std::fs::write(&path, old).unwrap();
+    }
+    let (v, out) = site.json(&["scan", "--json"]);
+    assert_eq!(
+        v["orphans"],
+        serde_json::json!(["postimg/orphan-unreferenced.png"]),
+        "{}",
+        show(&out)
+    );
+    let human = site.run(&["scan"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    for (image, _, _) in uses {
+        assert!(
+            !text.contains(&format!("postimg/{image}")),
+            "{image} in\n{text}"
+        );
+    }
+}

@@ -147,6 +147,8 @@ def main():
         ("postpix-matched-p2", "postpix, job-matched, `--png-preset 2`", "postpix",
          ["--lossless", "never", "--png-preset", "2"]),
         ("postpix-default-p2", "postpix, defaults but `--png-preset 2`", "postpix", ["--png-preset", "2"]),
+        ("postpix-avif", "postpix `--formats avif,webp` (AVIF q60 speed 8)", "postpix", ["--formats", "avif,webp"]),
+        ("eleventy-avif", "eleventy-img 6.0.4, `formats: [avif, webp, auto]`", "node", "eleventy-avif.js"),
         ("floor-cwebp", f"floor: cwebp alone on pre-resized inputs ({counts['webp']} WebP)", "xargs", ("cwebp", "cwebp")),
         ("floor-oxipng", f"floor: oxipng -o 2 alone on pre-resized PNGs ({counts['png']})", "xargs", (oxipng, "oxipng")),
         ("floor-cjpeg", f"floor: cjpeg -optimize -progressive alone ({counts['jpeg']} JPEG)", "xargs", ("cjpeg", "cjpeg")),

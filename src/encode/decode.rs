@@ -46,10 +46,20 @@ fn decodable(bytes: &[u8]) -> Result<Format, InputFault> {
     })
 }
 
+/// Refuse a file cut short unless the options are lenient: `image` decodes what is there and
+/// fills the rest grey, which would pass for a good image.
+fn strict(bytes: &[u8], format: Format, limits: &DecodeLimits) -> Result<(), InputFault> {
+    match crate::container::check_complete(bytes, format) {
+        Err(why) if !limits.lenient => Err(InputFault::Truncated(why)),
+        _ => Ok(()),
+    }
+}
+
 /// Decode a still JPEG, PNG or GIF. An animated GIF gives [`InputFault::UnexpectedAnimation`]:
 /// the plan sends animations to [`gif_frames`].
 pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, InputFault> {
     let format = decodable(bytes)?;
+    strict(bytes, format, limits)?;
     if format == Format::Gif {
         if let Some(frames) = gif::info(bytes).map(|i| i.frames).filter(|&n| n > 1) {
             return Err(InputFault::UnexpectedAnimation { frames });
@@ -146,6 +156,7 @@ pub fn gif_frames<'a>(
     limits: &DecodeLimits,
 ) -> Result<(u32, u32, impl Iterator<Item = Frame> + 'a), InputFault> {
     let gif_error = |e: image::ImageError| InputFault::Decode(e.to_string());
+    strict(bytes, Format::Gif, limits)?;
     let mut decoder = GifDecoder::new(Cursor::new(bytes)).map_err(gif_error)?;
     decoder
         .set_limits(image_limits(limits))

@@ -48,13 +48,13 @@ fn select_still(
     let top = widths.last().copied();
     let mut encoded = encoded.into_iter().peekable();
     let mut kept = Vec::new();
-    let mut top_webp_dropped = false;
+    let mut top_dropped: Vec<OutFormat> = Vec::new();
     for width in widths {
-        let mut webp = None;
+        let mut modern: Vec<Output> = Vec::new();
         let mut fallback = None;
         while let Some(o) = encoded.next_if(|o| o.width == width) {
-            if o.format == OutFormat::Webp {
-                webp = Some(o);
+            if o.format.is_modern() {
+                modern.push(o);
             } else {
                 fallback = Some(o);
             }
@@ -90,52 +90,94 @@ fn select_still(
             });
             chosen
         });
-        if let Some(w) = webp {
-            let limit = fallback
-                .as_ref()
-                .map_or(source_len, |f| f.bytes.len().min(source_len));
-            let not_smaller = fallback
-                .as_ref()
-                .is_some_and(|f| w.bytes.len() >= f.bytes.len());
-            if not_smaller || w.bytes.len() > limit {
-                let reason = match &fallback {
-                    Some(f) if not_smaller => format!(
-                        "webp {} ≥ {} {}",
-                        guard_size(w.bytes.len()),
-                        f.format,
-                        guard_size(f.bytes.len())
-                    ),
-                    _ => format!(
-                        "webp {} > the source's {}",
-                        guard_size(w.bytes.len()),
-                        guard_size(source_len)
-                    ),
-                };
-                top_webp_dropped |= Some(width) == top;
-                dropped.push(Dropped {
-                    width,
-                    format: OutFormat::Webp,
-                    reason,
-                });
-            } else {
-                kept.push(w);
+        // WebP first: an AVIF must also be smaller than the WebP beside it.
+        modern.sort_by_key(|o| o.format != OutFormat::Webp);
+        let mut webp_len = None;
+        for m in modern {
+            match not_worth(&m, fallback.as_ref(), webp_len, source_len) {
+                Some(reason) => {
+                    if Some(width) == top {
+                        top_dropped.push(m.format);
+                    }
+                    dropped.push(Dropped {
+                        width,
+                        format: m.format,
+                        reason,
+                    });
+                }
+                None => {
+                    if m.format == OutFormat::Webp {
+                        webp_len = Some(m.bytes.len());
+                    }
+                    kept.push(m);
+                }
             }
         }
         kept.extend(fallback);
     }
-    if top_webp_dropped {
-        // Without its widest WebP the `<source>` would hand a wide slot a narrow WebP: offer
-        // none, and the fallbacks serve every width.
-        for w in kept.iter().filter(|o| o.format == OutFormat::Webp) {
+    for format in top_dropped {
+        // Without its widest candidate a `<source>` would hand a wide slot a narrow picture:
+        // offer none of that format, and the next format (or the fallbacks) serve every width.
+        for w in kept.iter().filter(|o| o.format == format) {
             dropped.push(Dropped {
                 width: w.width,
-                format: OutFormat::Webp,
-                reason: "the widest WebP was not kept, so no WebP is offered".into(),
+                format,
+                reason: format!(
+                    "the widest {} was not kept, so no {} is offered",
+                    name(format),
+                    name(format)
+                ),
             });
         }
-        kept.retain(|o| o.format != OutFormat::Webp);
+        kept.retain(|o| o.format != format);
     }
+    // The order the outputs are documented in: by width, the `<source>` formats before the
+    // fallback (AVIF, then WebP).
+    kept.sort_by_key(|o| (o.width, !o.format.is_modern(), o.format != OutFormat::Avif));
     kept
+}
+
+/// Why a `<source>` candidate `m` is not worth serving, if it is not: not smaller than the
+/// fallback beside it, larger than the source, or (AVIF) not smaller than the kept WebP.
+fn not_worth(
+    m: &Output,
+    fallback: Option<&Output>,
+    webp_len: Option<usize>,
+    source_len: usize,
+) -> Option<String> {
+    let len = m.bytes.len();
+    if let Some(f) = fallback.filter(|f| len >= f.bytes.len()) {
+        return Some(format!(
+            "{} {} ≥ {} {}",
+            m.format,
+            guard_size(len),
+            f.format,
+            guard_size(f.bytes.len())
+        ));
+    }
+    if len > source_len {
+        return Some(format!(
+            "{} {} > the source's {}",
+            m.format,
+            guard_size(len),
+            guard_size(source_len)
+        ));
+    }
+    match webp_len {
+        Some(w) if m.format == OutFormat::Avif && len >= w => {
+            Some(format!("avif {} ≥ webp {}", guard_size(len), guard_size(w)))
+        }
+        _ => None,
+    }
+}
+
+/// How the report names a format in a sentence: `WebP`, `AVIF`.
+fn name(format: OutFormat) -> &'static str {
+    match format {
+        OutFormat::Webp => "WebP",
+        OutFormat::Avif => "AVIF",
+        _ => "fallback",
+    }
 }
 
 fn select_animated(candidates: Vec<Output>, dropped: &mut Vec<Dropped>) -> Vec<Output> {
@@ -293,5 +335,89 @@ mod tests {
                 webp: false
             }]
         );
+    }
+
+    #[test]
+    fn avif_must_beat_the_webp_beside_it_and_its_widest_must_stay() {
+        use OutFormat::*;
+        let e = encoded(
+            vec![
+                out(480, Avif, 90, Origin::Encoded),
+                out(480, Webp, 100, Origin::Encoded),
+                out(480, Jpeg, 200, Origin::Encoded),
+                out(960, Avif, 150, Origin::Encoded),
+                out(960, Webp, 300, Origin::Encoded),
+                out(960, Jpeg, 450, Origin::Encoded),
+            ],
+            None,
+        );
+        let c = select(e, 10_000, vec![]);
+        let kept: Vec<(u32, OutFormat)> = c.outputs.iter().map(|o| (o.width, o.format)).collect();
+        assert_eq!(
+            kept,
+            vec![
+                (480, Avif),
+                (480, Webp),
+                (480, Jpeg),
+                (960, Avif),
+                (960, Webp),
+                (960, Jpeg)
+            ]
+        );
+        // The widest AVIF is not smaller than its WebP: no AVIF at all, WebP untouched.
+        let e = encoded(
+            vec![
+                out(480, Avif, 90, Origin::Encoded),
+                out(480, Webp, 100, Origin::Encoded),
+                out(480, Jpeg, 200, Origin::Encoded),
+                out(960, Avif, 300, Origin::Encoded),
+                out(960, Webp, 300, Origin::Encoded),
+                out(960, Jpeg, 450, Origin::Encoded),
+            ],
+            None,
+        );
+        let c = select(e, 10_000, vec![]);
+        let kept: Vec<(u32, OutFormat)> = c.outputs.iter().map(|o| (o.width, o.format)).collect();
+        assert_eq!(
+            kept,
+            vec![(480, Webp), (480, Jpeg), (960, Webp), (960, Jpeg)]
+        );
+        let reasons: Vec<&str> = c.dropped.iter().map(|d| d.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                "the widest AVIF was not kept, so no AVIF is offered",
+                "avif 300 B ≥ webp 300 B"
+            ]
+        );
+    }
+
+    #[test]
+    fn no_avif_is_larger_than_the_source_or_the_fallback() {
+        use OutFormat::*;
+        // Without a WebP (`--formats avif`), AVIF answers to the fallback and the source alone.
+        let e = encoded(
+            vec![
+                out(480, Avif, 250, Origin::Encoded),
+                out(480, Jpeg, 200, Origin::Encoded),
+                out(960, Avif, 600, Origin::Encoded),
+                out(960, Jpeg, 700, Origin::Encoded),
+            ],
+            None,
+        );
+        let c = select(e, 500, vec![]);
+        assert!(
+            c.outputs.iter().all(|o| o.format != Avif),
+            "{:?}",
+            c.dropped
+        );
+        assert!(c
+            .dropped
+            .iter()
+            .any(|d| d.reason == "avif 250 B ≥ jpeg 200 B"));
+        assert!(c
+            .dropped
+            .iter()
+            .any(|d| d.reason == "avif 600 B > the source's 500 B"));
     }
 }

@@ -1,6 +1,6 @@
 //! Encode: one source file's bytes and the plan's [`Request`] in, candidate files out.
 //!
-//! Layered without circles: [`pixels`] is the one buffer type; the codecs ([`webp`], [`jpeg`],
+//! Layered without circles: [`pixels`] is the one buffer type; the codecs ([`webp`], [`avif`], [`jpeg`],
 //! [`png`], [`animated`]'s WebP animation encoder), [`resize`], [`classify`] and [`colour`]
 //! depend only on it and on [`settings`]; [`decode`] turns bytes into pixels (through
 //! [`crate::container`] for headers); [`still`] and [`animated`] run a request; [`guard`]
@@ -9,6 +9,7 @@
 //! Nothing here touches the file system or decides what to make: that is the plan's job.
 
 pub mod animated;
+pub mod avif;
 pub mod classify;
 pub mod colour;
 pub mod decode;

@@ -10,6 +10,10 @@ pub const DEFAULT_WEBP_QUALITY: f32 = 80.0;
 pub const DEFAULT_WEBP_METHOD: i32 = 4;
 /// Default SSIMULACRA2 target of `--quality auto` (see the README for how it was chosen).
 pub const DEFAULT_TARGET: f32 = 72.0;
+/// Default AVIF quality, 0–100 (libavif's scale: quantizer = (100 − q) × 63 / 100).
+pub const DEFAULT_AVIF_QUALITY: f32 = 60.0;
+/// Default AVIF speed, 0 (slow, small) – 10 (fast), libavif's scale over libaom.
+pub const DEFAULT_AVIF_SPEED: i32 = 8;
 /// Default JPEG fallback quality.
 pub const DEFAULT_JPEG_QUALITY: u8 = 80;
 /// Default oxipng preset for PNG fallbacks.
@@ -39,6 +43,10 @@ pub struct EncodeSettings {
     /// reach, at the lowest quality that reaches it. `None`: `webp_quality` and `jpeg_quality`
     /// are used as they are. Default `Some(`[`DEFAULT_TARGET`]`)`.
     pub target: Option<f32>,
+    /// AVIF quality, 0–100. Default [`DEFAULT_AVIF_QUALITY`].
+    pub avif_quality: f32,
+    /// AVIF speed, 0–10. Default [`DEFAULT_AVIF_SPEED`].
+    pub avif_speed: i32,
 }
 
 impl Default for EncodeSettings {
@@ -50,6 +58,8 @@ impl Default for EncodeSettings {
             png_preset: DEFAULT_PNG_PRESET,
             lossless: LosslessMode::Auto,
             target: Some(DEFAULT_TARGET),
+            avif_quality: DEFAULT_AVIF_QUALITY,
+            avif_speed: DEFAULT_AVIF_SPEED,
         }
     }
 }
@@ -92,6 +102,16 @@ impl EncodeSettings {
             ..self.clone()
         }
     }
+
+    /// The AVIF settings, for cache keys of runs that make AVIF (kept apart from
+    /// [`EncodeSettings::fingerprint`] so a WebP-only run keeps its keys; the plan adds
+    /// libavif's version).
+    pub fn avif_fingerprint(&self) -> String {
+        format!(
+            "avif-v1;avif_q={};avif_s={}",
+            self.avif_quality, self.avif_speed
+        )
+    }
 }
 
 /// How to choose between lossy and lossless WebP.
@@ -127,6 +147,10 @@ pub struct DecodeLimits {
     /// Largest allocation the decoder may make, in bytes. Default 1 GiB, which holds a 100 MP
     /// RGBA8 image (400 MB) with room for the decoder's own buffers.
     pub max_alloc: u64,
+    /// Decode what is there of a file cut short (`--lenient`) instead of refusing it. Strict by
+    /// default: a truncated file is [`crate::error::InputFault::Truncated`] whoever calls the
+    /// decoder, the CLI or the library.
+    pub lenient: bool,
 }
 
 impl Default for DecodeLimits {
@@ -134,6 +158,17 @@ impl Default for DecodeLimits {
         Self {
             max_pixels: DEFAULT_MAX_PIXELS,
             max_alloc: DEFAULT_MAX_ALLOC,
+            lenient: false,
         }
+    }
+}
+
+impl DecodeLimits {
+    /// The part of these options that can change output bytes, for the cache key. The limits
+    /// only decide whether an image is refused, never what a decoded image looks like, so they
+    /// are left out; leniency decides whether a cut-short file is encoded (grey or partial
+    /// rows), so it is in.
+    pub fn fingerprint(&self) -> String {
+        format!("lenient={}", self.lenient)
     }
 }

@@ -1,23 +1,24 @@
 //! Still images: source bytes and a [`Request`] in, one candidate per requested op out.
 //!
 //! The source is decoded **once**; each requested width is resized once and encoded as the ops
-//! ask: WebP ([`webp`]), a progressive JPEG ([`jpeg`]) or an
-//! oxipng PNG ([`png`]), or the source's own bytes with metadata stripped. The decisions that
+//! ask: WebP ([`webp`]), AVIF ([`avif`]; 4:4:4 for a graphic, 4:2:0 for a photo), a
+//! progressive JPEG ([`jpeg`]) or an oxipng PNG ([`png`]), or the source's own bytes with metadata stripped. The decisions that
 //! need pixels (lossless or lossy WebP for [`WebpMode::Decide`], and the qualities of
 //! [`Quality::Auto`](super::request::Quality)) are made once per image by [`quality::choose`];
 //! this room encodes every width at what it chose and reports it.
 
 use std::borrow::Cow;
 
+use super::avif::Chroma;
 use super::decode::{self, Decoded};
 use super::output::{Conversion, Encoded, Origin, Output};
 use super::pixels::Pixels;
 use super::request::{Op, Request};
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings};
-use super::{jpeg, metadata, png, quality, webp};
+use super::{avif, classify, jpeg, metadata, png, quality, webp};
 use crate::error::{EncoderFault, ImageFault, InputFault};
-use crate::format::OutFormat;
+use crate::format::{Format, OutFormat};
 use crate::timings::{time, Stage};
 
 /// Decode `bytes` once and make every op of `req`, in order; then, when `req.offer_source`
@@ -52,6 +53,11 @@ pub fn encode(
         ..settings.with_webp_quality(choice.webp)
     };
     let mut made = choice.made;
+    let chroma = if req.ops.iter().any(|op| op.format == OutFormat::Avif) {
+        avif_chroma(&src)
+    } else {
+        Chroma::Half
+    };
     let mut outputs = Vec::with_capacity(req.ops.len() + 1);
     let mut resized: Option<Cow<'_, Pixels>> = None;
     for op in &req.ops {
@@ -74,7 +80,7 @@ pub fn encode(
             .map(|i| made.swap_remove(i));
         let out = match reused {
             Some(out) => out,
-            None => encode_op(px, op, lossless, &chosen)?,
+            None => encode_op(px, op, lossless, chroma, &chosen)?,
         };
         outputs.push(out);
     }
@@ -121,22 +127,33 @@ pub fn encode(
 fn makes_sense(op: &Op, src: &Decoded) -> bool {
     let format_ok = match op.origin {
         Origin::Encoded => {
-            op.format == OutFormat::Webp || op.format == OutFormat::fallback_for(src.format)
+            op.format.is_modern() || op.format == OutFormat::fallback_for(src.format)
         }
         Origin::SourceBytes => op.format == OutFormat::of_source(src.format),
     };
     op.width > 0 && op.width <= src.pixels.width && format_ok
 }
 
-/// One encoded output at `px`'s size.
+/// AVIF's chroma for this source: full for a graphic (sharp coloured edges), half for a photo.
+fn avif_chroma(src: &Decoded) -> Chroma {
+    if src.format != Format::Jpeg && classify::is_graphic(&src.pixels) {
+        Chroma::Full
+    } else {
+        Chroma::Half
+    }
+}
+
+/// One encoded output at `px`'s size (`chroma` applies to AVIF only).
 fn encode_op(
     px: &Pixels,
     op: &Op,
     lossless: bool,
+    chroma: Chroma,
     settings: &EncodeSettings,
 ) -> Result<Output, EncoderFault> {
     let bytes = match op.format {
         OutFormat::Webp => time(Stage::Webp, || webp::encode(px, lossless, settings))?,
+        OutFormat::Avif => time(Stage::Avif, || avif::encode(px, chroma, settings))?,
         OutFormat::Jpeg => time(Stage::Fallback, || jpeg::encode(px, settings.jpeg_quality))?,
         OutFormat::Png => time(Stage::Fallback, || png::encode(px, settings.png_preset))?,
         OutFormat::Gif => {
@@ -151,6 +168,8 @@ fn encode_op(
     match op.format {
         OutFormat::Webp if !lossless => out.quality = Some(settings.webp_quality),
         OutFormat::Jpeg => out.quality = Some(f32::from(settings.jpeg_quality)),
+        // AVIF keeps a fixed quality (not searched yet): no score is claimed for it.
+        OutFormat::Avif => out.quality = Some(settings.avif_quality),
         // Lossless: the resized pixels exactly.
         _ => out.score = Some(100.0),
     }

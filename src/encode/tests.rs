@@ -44,6 +44,18 @@ fn decode_output(o: &Output) -> image::RgbaImage {
             };
             image::RgbaImage::from_raw(d.width(), d.height(), raw).expect("webp buffer size")
         }
+        OutFormat::Avif => {
+            let d = avif::decode(&o.bytes).expect("avif output decodes");
+            let raw: Vec<u8> = match d.layout {
+                Layout::Rgba => d.data,
+                _ => d
+                    .data
+                    .chunks_exact(3)
+                    .flat_map(|p| [p[0], p[1], p[2], 255])
+                    .collect(),
+            };
+            image::RgbaImage::from_raw(d.width, d.height, raw).expect("avif buffer size")
+        }
         _ => image::load_from_memory(&o.bytes)
             .expect("fallback decodes")
             .to_rgba8(),
@@ -433,6 +445,8 @@ fn has_metadata(o: &Output) -> bool {
             .any(|c| contains(&c[..])),
         OutFormat::Webp => contains(b"EXIF") || contains(b"XMP "),
         OutFormat::Gif => false,
+        // libavif stores EXIF as an `Exif` item and XMP as a `mime` item.
+        OutFormat::Avif => contains(b"Exif") || contains(b"mime"),
     }
 }
 
@@ -663,6 +677,44 @@ fn bad_bytes_are_errors_not_panics() {
     let _ = encode_bytes(&gif[..gif.len() / 2], &[64], &s, &l);
 }
 
+/// Strictness is a decode option, not a CLI check: the library refuses a cut-short file of every
+/// format (a still GIF, an animated one through the frame decoder) unless told to be lenient.
+#[test]
+fn the_library_refuses_truncated_files_unless_lenient() {
+    let s = EncodeSettings::default();
+    let strict = DecodeLimits::default();
+    let lenient = DecodeLimits {
+        lenient: true,
+        ..DecodeLimits::default()
+    };
+    for name in [
+        "rocket.jpg",
+        "photo-storm.jpg",
+        "scan-text.png",
+        "photo-as-gif-flowers.gif",
+    ] {
+        let whole = corpus(name);
+        let cut = &whole[..whole.len() * 3 / 4];
+        match encode_bytes(cut, &[64], &s, &strict) {
+            Err(ImageFault::Input(InputFault::Truncated(_))) => {}
+            other => panic!("{name}: expected Truncated, got {:?}", other.map(|_| ())),
+        }
+        assert!(
+            matches!(decode::decode(cut, &strict), Err(InputFault::Truncated(_))),
+            "{name}: decode must refuse it too"
+        );
+        if name == "rocket.jpg" {
+            let e = encode_bytes(cut, &[64], &s, &lenient).expect("lenient encodes what is there");
+            assert!(!e.outputs.is_empty());
+        }
+    }
+    let anim = corpus("anim-paper-plane.gif");
+    assert!(matches!(
+        decode::gif_frames(&anim[..anim.len() / 2], &strict).map(|_| ()),
+        Err(InputFault::Truncated(_))
+    ));
+}
+
 /// (loop count, per-frame durations in ms) of an animated WebP.
 fn webp_animation(bytes: &[u8]) -> (u16, Vec<u32>) {
     riff::webp_timing(bytes).expect("an animated WebP with an ANIM chunk")
@@ -791,4 +843,154 @@ fn auto_lossless_only_where_it_is_not_larger() {
             "{name}: the smaller one is served"
         );
     }
+}
+
+fn enc_avif(name: &str, widths: &[u32]) -> Encoded {
+    crate::pipeline::execute::encode_bytes_as(
+        &corpus(name),
+        widths,
+        &[OutFormat::Avif, OutFormat::Webp],
+        &EncodeSettings::default(),
+        &DecodeLimits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Mean of each channel (R, G, B, A) over an image.
+fn channel_means(img: &image::RgbaImage) -> [f64; 4] {
+    let mut sum = [0f64; 4];
+    for p in img.pixels() {
+        for (s, v) in sum.iter_mut().zip(p.0) {
+            *s += f64::from(v);
+        }
+    }
+    sum.map(|s| s / f64::from(img.width() * img.height()))
+}
+
+/// Mean absolute difference per channel value between two images of one size.
+fn mean_abs_diff(a: &image::RgbaImage, b: &image::RgbaImage) -> f64 {
+    let total: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    total as f64 / a.as_raw().len() as f64
+}
+
+#[test]
+fn avif_variants_decode_to_their_size_and_colours() {
+    // A photo (4:2:0) and a graphic (4:4:4): each AVIF decodes to the size it claims, and its
+    // pixels are the fallback's (the same resize, near-lossless) within a few levels.
+    for (name, width) in [("rocket.jpg", 320), ("diagram-release-cycle.png", 300)] {
+        let e = enc_avif(name, &[width]);
+        check_outputs(name, &e);
+        let of = |f: OutFormat| e.outputs.iter().find(|o| o.format == f && o.width == width);
+        let avif = of(OutFormat::Avif).unwrap_or_else(|| panic!("{name}: {:?}", e.dropped));
+        let fallback = of(OutFormat::fallback_for(if name.ends_with("jpg") {
+            Format::Jpeg
+        } else {
+            Format::Png
+        }))
+        .expect("fallback");
+        let (a, f) = (decode_output(avif), decode_output(fallback));
+        let (ma, mf) = (channel_means(&a), channel_means(&f));
+        for c in 0..3 {
+            assert!(
+                (ma[c] - mf[c]).abs() < 2.0,
+                "{name} channel {c}: {ma:?} vs {mf:?}"
+            );
+        }
+        let d = mean_abs_diff(&a, &f);
+        assert!(d < 4.0, "{name}: mean difference {d:.2} levels");
+    }
+}
+
+#[test]
+fn avif_keeps_alpha() {
+    // Straight from the encoder: the size guard may rightly prefer a graphic's lossless WebP.
+    let name = "palette-trns-interlaced-toucan.png";
+    let bytes = corpus(name);
+    let info = crate::probe::probe(&bytes).expect("probe");
+    let formats = [OutFormat::Avif, OutFormat::Webp];
+    let (req, _) = crate::plan::request_for(&info, &[80], LosslessMode::Auto, &formats, Quality::Fixed { webp: 80.0, jpeg: 80 });
+    let s = EncodeSettings::default();
+    let e = run(&bytes, &req, &s, &DecodeLimits::default()).expect("encode");
+    let avif = e
+        .outputs
+        .iter()
+        .find(|o| o.format == OutFormat::Avif)
+        .unwrap_or_else(|| panic!("{name}: {:?}", e.dropped));
+    let png = e
+        .outputs
+        .iter()
+        .find(|o| o.format == OutFormat::Png)
+        .expect("png");
+    let (a, p) = (decode_output(avif), decode_output(png));
+    let min_alpha = |img: &image::RgbaImage| img.pixels().map(|px| px[3]).min();
+    assert!(
+        min_alpha(&a) < Some(8),
+        "transparent pixels kept: avif {:?}, png {:?}",
+        min_alpha(&a),
+        min_alpha(&p)
+    );
+    let alpha_diff: u64 = a
+        .pixels()
+        .zip(p.pixels())
+        .map(|(x, y)| u64::from(x[3].abs_diff(y[3])))
+        .sum();
+    let mean = alpha_diff as f64 / f64::from(a.width() * a.height());
+    assert!(mean < 3.0, "alpha differs by {mean:.2} levels on average");
+}
+
+#[test]
+fn avif_comes_before_webp_and_animations_get_none() {
+    let e = enc_avif("photo-dune.jpg", &[200, 400]);
+    let order: Vec<(u32, OutFormat)> = e.outputs.iter().map(|o| (o.width, o.format)).collect();
+    use OutFormat::*;
+    assert_eq!(
+        order,
+        vec![
+            (200, Avif),
+            (200, Webp),
+            (200, Jpeg),
+            (400, Avif),
+            (400, Webp),
+            (400, Jpeg)
+        ],
+        "{:?}",
+        e.dropped
+    );
+    let e = enc_avif("anim-banner-88x31.gif", &[88]);
+    assert!(e.outputs.iter().all(|o| o.format != Avif));
+    assert!(
+        e.dropped
+            .iter()
+            .any(|d| d.format == Avif && d.reason == crate::plan::ANIMATED_AVIF),
+        "{:?}",
+        e.dropped
+    );
+}
+
+#[test]
+fn avif_settings_are_in_the_cache_key_only_when_avif_is_made() {
+    let site = tempfile::tempdir().expect("tempdir");
+    let base = crate::config::Config::new(site.path()).expect("config");
+    let webp_only = crate::plan::settings_fingerprint(&base);
+    let mut avif = base.clone();
+    avif.formats = vec![OutFormat::Avif, OutFormat::Webp];
+    let with_avif = crate::plan::settings_fingerprint(&avif);
+    assert!(!webp_only.contains("avif"), "{webp_only}");
+    assert!(with_avif.contains("libavif"), "{with_avif}");
+    let mut q = avif.clone();
+    q.encode.avif_quality += 1.0;
+    let mut s = avif.clone();
+    s.encode.avif_speed -= 1;
+    for other in [&q, &s] {
+        assert_ne!(crate::plan::settings_fingerprint(other), with_avif);
+    }
+    // AVIF settings do not touch a WebP-only run's keys.
+    let mut quiet = base.clone();
+    quiet.encode.avif_quality = 10.0;
+    assert_eq!(crate::plan::settings_fingerprint(&quiet), webp_only);
 }

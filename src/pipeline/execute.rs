@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -19,9 +19,10 @@ use crate::config::Config;
 use crate::container;
 use crate::encode::{self, guard, DecodeLimits, EncodeSettings, Encoded, Output};
 use crate::error::{EnvFault, Error, ImageFault, InputFault, Result};
+use crate::format::OutFormat;
+use crate::memory::{self, Budget};
 use crate::paths;
 use crate::plan::{self, Job, Plan, Work};
-use crate::probe::ImageInfo;
 use crate::report::{ImageWarning, Warning};
 use crate::survey::Survey;
 use crate::timings::{self, Stage};
@@ -84,7 +85,7 @@ pub fn run(
             )
         })?;
     // Largest first, so the pool does not idle on one big image at the end.
-    order.sort_by_key(|&i| std::cmp::Reverse(memory_estimate(&plan.jobs[i].info)));
+    order.sort_by_key(|&i| std::cmp::Reverse(memory_estimate(&plan.jobs[i], survey)));
     progress.begin(order.len());
     let budget = Budget::new(cfg.memory_budget);
     let (tx, rx) = std::sync::mpsc::channel::<Outcome>();
@@ -93,12 +94,12 @@ pub fn run(
         // cannot block a worker that oxipng is spinning on.
         for &i in &order {
             let job = &plan.jobs[i];
-            let need = budget.acquire(memory_estimate(&job.info));
-            let (tx, budget) = (tx.clone(), &budget);
+            let held = budget.take(memory_estimate(job, survey));
+            let tx = tx.clone();
             scope.spawn(move |_| {
                 let src = &survey.sources[job.rel()];
                 let result = process(job, &src.abs, cfg, dest, writing);
-                budget.release(need);
+                drop(held);
                 progress.tick(job.rel());
                 let _ = tx.send(Outcome { job: i, result });
             });
@@ -120,8 +121,20 @@ pub fn encode_bytes(
     settings: &EncodeSettings,
     limits: &DecodeLimits,
 ) -> std::result::Result<Encoded, ImageFault> {
+    encode_bytes_as(bytes, widths, &[OutFormat::Webp], settings, limits)
+}
+
+/// [`encode_bytes`] with the `<source>` formats `formats` (e.g. `[Avif, Webp]`).
+pub fn encode_bytes_as(
+    bytes: &[u8],
+    widths: &[u32],
+    formats: &[OutFormat],
+    settings: &EncodeSettings,
+    limits: &DecodeLimits,
+) -> std::result::Result<Encoded, ImageFault> {
     let info = crate::probe::probe(bytes)?;
-    let (request, dropped) = plan::request(&info, widths, settings.lossless, settings.quality());
+    let (request, dropped) =
+        plan::request_for(&info, widths, settings.lossless, formats, settings.quality());
     let enc = encode::run(bytes, &request, settings, limits)?;
     Ok(guard::select(enc, bytes.len(), dropped))
 }
@@ -159,12 +172,12 @@ fn process(
     if timings::time(Stage::Read, || cache::hash_bytes(&bytes)) != job.hash {
         return Err(InputFault::ChangedDuringRun.into());
     }
+    // The decoder refuses a cut-short file unless lenient; when lenient the run still says so.
     let mut warnings = Vec::new();
-    if let Err(why) = container::check_complete(&bytes, job.info.format) {
-        if !cfg.lenient {
-            return Err(InputFault::Truncated(why).into());
+    if cfg.limits.lenient {
+        if let Err(why) = container::check_complete(&bytes, job.info.format) {
+            warnings.push(ImageWarning::Truncated(why));
         }
-        warnings.push(ImageWarning::Truncated(why));
     }
     // The outputs live here until they are written; only their records leave this task.
     let outputs: Vec<Output>;
@@ -313,45 +326,9 @@ fn write_variants(dest: &Path, pending: &[Pending<'_>]) -> Vec<Result<Option<Fil
     }
 }
 
-/// Bytes of memory one image may need while it is decoded, resized and encoded: the decoded
-/// canvas as RGBA, a converted copy and the encoders' working buffers, about three canvases.
-pub fn memory_estimate(info: &ImageInfo) -> u64 {
-    let canvas = u64::from(info.width) * u64::from(info.height) * 4;
-    canvas * 3 + (8 << 20)
-}
-
-/// A memory budget shared by the scheduler and the tasks: the scheduler waits until an image's
-/// estimate fits before starting it, so peak memory follows the decoded sizes in flight, not the
-/// number of cores. An image larger than the whole budget runs alone.
-struct Budget {
-    total: u64,
-    used: Mutex<u64>,
-    freed: Condvar,
-}
-
-impl Budget {
-    fn new(total: u64) -> Self {
-        Budget {
-            total: total.max(1),
-            used: Mutex::new(0),
-            freed: Condvar::new(),
-        }
-    }
-
-    /// Wait for room for `want` bytes; returns what was taken (capped at the whole budget).
-    fn acquire(&self, want: u64) -> u64 {
-        let want = want.min(self.total);
-        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        while *used + want > self.total {
-            used = self.freed.wait(used).unwrap_or_else(|p| p.into_inner());
-        }
-        *used += want;
-        want
-    }
-
-    fn release(&self, n: u64) {
-        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
-        *used = used.saturating_sub(n);
-        self.freed.notify_all();
-    }
+/// Bytes of memory `job` may need while it runs: its file and its canvases
+/// ([`memory::encode_estimate`]).
+pub fn memory_estimate(job: &Job, survey: &Survey) -> u64 {
+    let file = survey.sources.get(job.rel()).map_or(0, |s| s.size);
+    memory::encode_estimate(job.info.width, job.info.height, file)
 }

@@ -202,6 +202,7 @@ impl Session {
         };
         let mut diff = String::new();
         let mut written = Vec::new();
+        let eager = posts::eager_first(&self.survey.posts, &self.survey.jekyll);
         for (i, (post, res)) in self
             .survey
             .posts
@@ -209,7 +210,7 @@ impl Session {
             .zip(&self.survey.resolutions)
             .enumerate()
         {
-            let m = posts::markup(post, res, &offer, &self.cfg);
+            let m = posts::markup(post, res, &offer, &self.cfg, eager[i]);
             if let Some(text) = posts::apply(post, m, mode, &self.cfg, report, &mut diff) {
                 written.push((i, text));
             }
@@ -288,6 +289,7 @@ impl Session {
             }
         }
         self.manifest.sources.retain(|k, _| sources.contains_key(k));
+        self.manifest.version = cache::MANIFEST_VERSION;
         if let Err(e) = cache::save(self.cfg.cache_root(), &self.cfg.cache_dir, &self.manifest) {
             report.errors.push(e);
         }

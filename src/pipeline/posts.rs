@@ -18,7 +18,8 @@ use crate::plan::{self, Plan};
 use crate::report::{BuildReport, ImageReport, Note, NoteKind, PostReport};
 use crate::resolve::{Resolution, Status};
 use crate::rewrite::{self, Skip, VariantLink};
-use crate::scan::{Post, RefKind};
+use crate::scan::site::{JekyllConfig, Role};
+use crate::scan::{self, Post, RefKind};
 use crate::write;
 
 /// The markup one post should hold.
@@ -42,9 +43,46 @@ pub struct Offer<'a> {
     pub images: &'a [ImageReport],
 }
 
+/// For each post, whether its first picture may be eager: only the first image of a rendered
+/// page is the likely LCP element. A post that begins with an include of a fragment holding
+/// images leaves that to the fragment; a fragment (`_includes/`) is eager only when some page
+/// begins with it, so a page that includes both language versions and hides one gets one eager
+/// image, not two.
+pub fn eager_first(posts: &[Post], jekyll: &JekyllConfig) -> Vec<bool> {
+    let fragment = |p: &Post| jekyll.role(&p.path) == Role::Fragment;
+    let with_images: Vec<&str> = posts
+        .iter()
+        .filter(|p| fragment(p) && !p.refs.is_empty())
+        .map(|p| p.path.as_str())
+        .collect();
+    let leads: Vec<String> = posts
+        .iter()
+        .filter(|p| !fragment(p))
+        .filter_map(|p| scan::leading_include(p).map(|f| format!("_includes/{f}")))
+        .collect();
+    posts
+        .iter()
+        .map(|p| {
+            if fragment(p) {
+                leads.contains(&p.path)
+            } else {
+                scan::leading_include(p)
+                    .is_none_or(|f| !with_images.contains(&format!("_includes/{f}").as_str()))
+            }
+        })
+        .collect()
+}
+
 /// The markup of one post: every reference that resolves to a source with variants becomes a
-/// picture; the first picture of the post is eager (usually the LCP element), the rest lazy.
-pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) -> Markup {
+/// picture; the first picture is eager (usually the LCP element) when `eager` allows it (see
+/// [`eager_first`]), the rest lazy.
+pub fn markup(
+    post: &Post,
+    res: &[Resolution],
+    offer: &Offer<'_>,
+    cfg: &Config,
+    eager: bool,
+) -> Markup {
     let mut edits = Vec::new();
     let mut left = Vec::new();
     for (r, x) in post.refs.iter().zip(res) {
@@ -83,7 +121,7 @@ pub fn markup(post: &Post, res: &[Resolution], offer: &Offer<'_>, cfg: &Config) 
             continue;
         };
         let original = &post.original[r.span.clone()];
-        let eager = edits.is_empty();
+        let eager = eager && edits.is_empty();
         let (dir, sizes) = (&cfg.variant_dir, &cfg.sizes);
         match rewrite::picture(r, original, &links, dir, sizes, natural, eager) {
             Ok(p) => edits.push((r.span.clone(), p.to_html())),
@@ -211,10 +249,6 @@ pub fn write_post_checked(cfg: &Config, post: &Post, text: &str) -> Result<()> {
 /// author has not changed the site's file since it was read, with its mode kept.
 pub fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Result<()> {
     let site_file = paths::abs(&cfg.site, &post.path);
-    let now = std::fs::read(&site_file).map_err(|e| Error::io(&site_file, e))?;
-    if now != post.current.as_bytes() {
-        return Err(Error::ChangedDuringRun { path: site_file });
-    }
     if let Ok(m) = std::fs::symlink_metadata(target) {
         if m.file_type().is_symlink() {
             return Err(Error::UnsafeWrite {
@@ -224,5 +258,8 @@ pub fn write_post(cfg: &Config, post: &Post, target: &Path, text: &str) -> Resul
         }
     }
     let mode = write::mode_of(&site_file);
-    write::write_atomic(cfg.dest_root(), target, text.as_bytes(), mode)
+    // Stage first, check last: the author's save can only be missed in the microseconds between
+    // the final read and the rename, and an in-place exchange catches even that.
+    write::stage(cfg.dest_root(), target, text.as_bytes(), mode)?
+        .commit_if_unchanged(&site_file, post.current.as_bytes())
 }

@@ -45,7 +45,7 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
             error: None,
         });
     }
-    let orphans = s.orphans(&cfg.site);
+    let orphans = s.orphans(cfg);
     for e in s.post_errors {
         posts.push(PostScanReport {
             path: e.path,

@@ -215,6 +215,20 @@ fn sources_that_cannot_be_encoded_are_refused_with_the_reason() {
     );
 }
 
+/// Only what changes output bytes is in the key: a refusal limit is not, leniency is.
+#[test]
+fn the_key_holds_lenient_but_not_refusal_limits() {
+    let base = config();
+    let mut limit = base.clone();
+    limit.limits.max_pixels /= 2;
+    limit.limits.max_alloc /= 2;
+    limit.max_file_bytes /= 2;
+    assert_eq!(settings_fingerprint(&base), settings_fingerprint(&limit));
+    let mut lenient = base.clone();
+    lenient.limits.lenient = true;
+    assert_ne!(settings_fingerprint(&base), settings_fingerprint(&lenient));
+}
+
 /// A manifest that knows `p/a.png` (100×50) with a WebP and a PNG at 100 px.
 fn known(cfg: &Config) -> (Manifest, String) {
     let i = info(Format::Png, 100, 50, 1);

@@ -106,7 +106,7 @@ pub fn scan(r: &ScanReport, st: &Style) -> String {
     let head = "No alt text (add alt=\"...\", or alt=\"\" if the image is decorative):";
     section(&mut out, &st.paint(head, "1"), &no_alt);
     let orphans: Vec<String> = r.orphans.iter().map(|o| format!("  {o}")).collect();
-    let head = "Unused images (in referenced folders, used by no post):";
+    let head = "Unused images (in referenced folders; no post, layout, include, style, page or _config.yml names them):";
     section(&mut out, &st.paint(head, "1"), &orphans);
     out.push_str("\nNext: `postpix build --dry-run` shows what a build would change.\n");
     out

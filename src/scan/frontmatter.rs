@@ -8,6 +8,7 @@
 use std::ops::Range;
 
 use super::{line_of, ImageRef, RefKind};
+use crate::fence::{block, trim_end, Lines};
 
 /// Keys that themes commonly read as an image path, whatever the value looks like.
 const IMAGE_KEYS: &[&str] = &[
@@ -30,8 +31,6 @@ const IMAGE_KEYS: &[&str] = &[
 /// Extensions that make any top-level value an image reference.
 const IMAGE_EXTS: &[&str] = &[".jpg", ".jpeg", ".png", ".gif", ".webp"];
 
-const BOM: &str = "\u{feff}";
-
 /// The front matter of `text` and the image refs it holds.
 ///
 /// The range runs from the start of the text (BOM included) to the end of the closing `---` or
@@ -47,57 +46,6 @@ pub(super) fn extract(text: &str) -> (Option<Range<usize>>, Vec<ImageRef>) {
 /// The YAML text between the fences of `text`'s front matter, or `None` when it has none.
 pub(super) fn yaml_body(text: &str) -> Option<&str> {
     block(text).and_then(|(body, _)| text.get(body))
-}
-
-/// The range of the YAML lines between the fences, and the end of the closing fence line.
-fn block(text: &str) -> Option<(Range<usize>, usize)> {
-    let start = if text.starts_with(BOM) { BOM.len() } else { 0 };
-    let mut lines = Lines::new(text, start);
-    let (first, _) = lines.next()?;
-    if trim_end(&text[first.clone()]) != "---" {
-        return None;
-    }
-    let body_start = lines.pos;
-    for (line, _) in lines {
-        let fence = trim_end(&text[line.clone()]);
-        if fence == "---" || fence == "..." {
-            return Some((body_start..line.start, line.start + fence.len()));
-        }
-    }
-    None
-}
-
-/// Lines of `text` from `pos`: each item is the line without its `\n` (a `\r` stays) and the
-/// offset of the next line.
-struct Lines<'a> {
-    text: &'a str,
-    pos: usize,
-}
-
-impl<'a> Lines<'a> {
-    fn new(text: &'a str, pos: usize) -> Self {
-        Self { text, pos }
-    }
-}
-
-impl Iterator for Lines<'_> {
-    type Item = (Range<usize>, usize);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.pos >= self.text.len() {
-            return None;
-        }
-        let start = self.pos;
-        let end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
-        self.pos = if end < self.text.len() { end + 1 } else { end };
-        Some((start..end, self.pos))
-    }
-}
-
-fn trim_end(s: &str) -> &str {
-    s.trim_end_matches([' ', '\t', '\r'])
 }
 
 /// The refs of the top-level keys in `body`.

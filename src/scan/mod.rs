@@ -97,6 +97,12 @@ pub struct Post {
     pub refs: Vec<ImageRef>,
 }
 
+/// The include file (as named under `_includes/`) that `post`'s content begins with, if any.
+pub fn leading_include(post: &Post) -> Option<&str> {
+    let text = &post.original;
+    crate::liquid::leading_include(&text[crate::fence::content_start(text)..])
+}
+
 /// Read and scan every Markdown file of the site that Jekyll renders (see
 /// [`site::JekyllConfig::renders`]); unreadable ones are reported.
 pub fn read_posts(

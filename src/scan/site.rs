@@ -371,6 +371,53 @@ pub fn site_files(
     out
 }
 
+/// Largest file searched for image names; a text file Jekyll renders is far smaller.
+const MAX_SEARCHED_BYTES: u64 = 8 << 20;
+
+/// Of `names` (file names such as `logo.png`), those that one of the site-relative `files`
+/// names in its text. A name counts in its raw and its percent-encoded spelling. One pass per
+/// file, whatever the number of names; files larger than any page are skipped.
+pub fn named_in(
+    root: &Path,
+    files: &[String],
+    names: &[String],
+) -> std::collections::BTreeSet<String> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut patterns: Vec<String> = Vec::new();
+    let mut owner: Vec<usize> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        let encoded = percent_encoding::utf8_percent_encode(n, percent_encoding::NON_ALPHANUMERIC)
+            .to_string()
+            .replace("%2E", ".")
+            .replace("%2D", "-")
+            .replace("%5F", "_");
+        for p in [n.clone(), encoded] {
+            if !patterns.contains(&p) {
+                patterns.push(p);
+                owner.push(i);
+            }
+        }
+    }
+    let Ok(matcher) = aho_corasick::AhoCorasick::new(&patterns) else {
+        return found;
+    };
+    for rel in files {
+        let path = root.join(rel);
+        let small = std::fs::symlink_metadata(&path)
+            .is_ok_and(|m| m.is_file() && m.len() <= MAX_SEARCHED_BYTES);
+        let Some(text) = small.then(|| std::fs::read(&path).ok()).flatten() else {
+            continue;
+        };
+        for m in matcher.find_overlapping_iter(&text) {
+            found.insert(names[owner[m.pattern().as_usize()]].clone());
+        }
+        if found.len() == names.len() {
+            break;
+        }
+    }
+    found
+}
+
 /// Every Markdown file of the site (see [`site_files`]) that Jekyll may render by its path
 /// ([`JekyllConfig::role`] is not [`Role::Never`]), site-relative, sorted.
 pub fn markdown_files(

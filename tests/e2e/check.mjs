@@ -72,11 +72,20 @@ for (const vp of viewports) {
         const picture = img.closest("picture");
         const span = img.closest("span.postpix");
         const source = picture ? picture.querySelector('source[type="image/webp"]') : null;
+        const avifSource = picture ? picture.querySelector('source[type="image/avif"]') : null;
         const abs = (u) => new URL(u, document.baseURI).href;
         const srcsetUrls = (v) => (v || "").split(",").map((c) => c.trim().split(/\s+/)[0]).filter(Boolean);
         const candidates = span
           ? [img.getAttribute("src"), ...srcsetUrls(img.getAttribute("srcset")),
-             ...srcsetUrls(source && source.getAttribute("srcset"))].filter(Boolean).map(abs)
+             ...srcsetUrls(source && source.getAttribute("srcset")),
+             ...srcsetUrls(avifSource && avifSource.getAttribute("srcset"))].filter(Boolean).map(abs)
+          : [];
+        // Each srcset candidate with its width descriptor, as absolute URLs.
+        const widthsOf = (v) => (v || "").split(",").map((c) => c.trim().split(/\s+/))
+          .filter((p) => p.length > 1 && p[1].endsWith("w")).map((p) => [abs(p[0]), parseInt(p[1], 10)]);
+        const candidateWidths = span
+          ? [...widthsOf(img.getAttribute("srcset")), ...widthsOf(source && source.getAttribute("srcset")),
+             ...widthsOf(avifSource && avifSource.getAttribute("srcset"))]
           : [];
         // What the browser itself decodes from the chosen file: frames, per-frame durations and
         // the loop count, read with WebCodecs' ImageDecoder (animated WebP must really animate).
@@ -105,6 +114,7 @@ for (const vp of viewports) {
           anim,
           orig: span ? span.getAttribute("data-postpix-orig") : null,
           candidates,
+          candidateWidths,
           rewritten: !!span,
           src: img.getAttribute("src"),
           currentSrc: img.currentSrc,
@@ -114,6 +124,8 @@ for (const vp of viewports) {
           renderedHeight: img.getBoundingClientRect().height,
           hasWebpSource: !!source,
           webpSrcset: source ? source.srcset : null,
+          hasAvifSource: !!avifSource,
+          avifSrcset: avifSource ? avifSource.srcset : null,
           imgSrcset: img.srcset || null,
           inLink: !!img.closest("a"),
         });

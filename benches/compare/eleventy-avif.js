@@ -1,0 +1,19 @@
+// The AVIF job with @11ty/eleventy-img: AVIF (sharp's defaults: quality 50, effort 4), WebP q80 effort 4
+// + the source format ("auto") at
+// 480/960/1440 (it never upscales), concurrency 2, into OUTDIR.
+// usage: node eleventy.js stills.json OUTDIR
+const fs = require('fs');
+const path = require('path');
+const Image = require(require.resolve('@11ty/eleventy-img', { paths: [path.join(__dirname, 'work')] }));
+
+(async () => {
+  const { stills } = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+  const outputDir = process.argv[3];
+  Image.concurrency = 2;
+  await Promise.all(stills.map((s) => Image(s.file, {
+    widths: [480, 960, 1440],
+    formats: ["avif", "webp", "auto"],
+    outputDir,
+    sharpWebpOptions: { quality: 80, effort: 4 },
+  })));
+})().catch((e) => { console.error(e); process.exit(1); });
