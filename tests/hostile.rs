@@ -105,26 +105,37 @@ fn run_bounded(site: &TestSite, args: &[&str], limit: Duration) -> (Value, i32, 
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Drain both pipes while waiting: a report larger than the pipe's buffer (64 KiB) would
+    // otherwise block the child on its write, and the test would call that a hang.
+    let drain = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = r.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
     let start = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
         }
         if start.elapsed() > limit {
             let _ = child.kill();
             panic!("postpix {args:?} did not finish within {limit:?}");
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    };
+    let stdout = stdout.join().unwrap();
+    let stderr = String::from_utf8_lossy(&stderr.join().unwrap()).into_owned();
+    let v = serde_json::from_slice(&stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}): {}\n{stderr}",
-            String::from_utf8_lossy(&out.stdout)
+            String::from_utf8_lossy(&stdout)
         )
     });
-    (v, out.status.code().unwrap_or(-1), stderr)
+    (v, status.code().unwrap_or(-1), stderr)
 }
 
 fn image<'a>(v: &'a Value, src: &str) -> &'a Value {
