@@ -76,6 +76,9 @@ pub struct Entry {
     /// The JPEG fallback quality the encoder used, likewise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jpeg_quality: Option<u8>,
+    /// The AVIF quality the encoder used, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avif_quality: Option<f32>,
     /// The outputs, in the encoder's order.
     pub outputs: Vec<OutputRecord>,
     /// Variants that were not kept, and why.
@@ -95,6 +98,7 @@ impl Entry {
             lossless: chosen.lossless,
             webp_quality: chosen.webp_quality,
             jpeg_quality: chosen.jpeg_quality,
+            avif_quality: chosen.avif_quality,
             outputs: chosen
                 .outputs
                 .iter()

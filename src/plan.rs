@@ -248,8 +248,13 @@ fn work(
     disk: &dyn FileCheck,
 ) -> Work {
     let Some(entry) = manifest.entries.get(key) else {
-        let (request, dropped) =
-            request_for(info, &cfg.widths, cfg.encode.lossless, &cfg.formats, cfg.encode.quality());
+        let (request, dropped) = request_for(
+            info,
+            &cfg.widths,
+            cfg.encode.lossless,
+            &cfg.formats,
+            cfg.encode.quality(),
+        );
         return Work::Encode { request, dropped };
     };
     let mut missing = BTreeSet::new();
@@ -292,6 +297,7 @@ fn work(
             quality: Quality::Fixed {
                 webp: entry.webp_quality.unwrap_or(cfg.encode.webp_quality),
                 jpeg: entry.jpeg_quality.unwrap_or(cfg.encode.jpeg_quality),
+                avif: entry.avif_quality.unwrap_or(cfg.encode.avif_quality),
             },
             ops,
             offer_source: false,

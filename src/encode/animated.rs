@@ -91,6 +91,7 @@ pub fn encode(
         lossless: settings.lossless == LosslessMode::Always,
         webp_quality: (settings.lossless != LosslessMode::Always).then_some(settings.webp_quality),
         jpeg_quality: None,
+        avif_quality: None,
         search_encodes: 0,
         orientation: 1,
         frames: Some(info.frames),

@@ -224,6 +224,7 @@ mod tests {
             lossless: false,
             webp_quality: None,
             jpeg_quality: None,
+            avif_quality: None,
             search_encodes: 0,
             orientation: 1,
             frames,

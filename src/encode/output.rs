@@ -192,6 +192,8 @@ pub struct Encoded {
     pub webp_quality: Option<f32>,
     /// The JPEG fallback quality used (`None` when there is no JPEG fallback).
     pub jpeg_quality: Option<u8>,
+    /// The AVIF quality used (`None` when no AVIF was asked for).
+    pub avif_quality: Option<f32>,
     /// Encodes the quality search tried for this source (0: no search ran).
     pub search_encodes: u32,
     /// EXIF orientation (1–8) that was applied to the pixels.

@@ -9,6 +9,7 @@
 //! the target; any source whose lossy WebP stays below [`FLOOR`] even at the highest quality
 //! gets lossless (the size guard still drops it where the fallback is smaller).
 
+use super::avif::{self, Chroma};
 use super::decode::Decoded;
 use super::judge::{self, Reference, Search, Tried};
 use super::output::{Origin, Output};
@@ -29,6 +30,9 @@ pub const PROBE_WIDTH: u32 = 480;
 pub const WEBP_SEARCH: (u8, u8, u8, u8, f64) = (20, 95, 75, 4, 1.5);
 /// JPEG fallback search, likewise.
 pub const JPEG_SEARCH: (u8, u8, u8, u8, f64) = (30, 95, 80, 3, 2.0);
+/// AVIF search (libavif's quality scale), likewise: AVIF reaches a score at a lower quality
+/// number than WebP, so it starts lower.
+pub const AVIF_SEARCH: (u8, u8, u8, u8, f64) = (20, 95, 60, 4, 1.5);
 
 /// The score below which no lossy WebP is kept when lossless is possible: a source whose lossy
 /// WebP stays below it even at the highest quality (tiny logos) is tried lossless.
@@ -43,6 +47,8 @@ pub struct Choice {
     pub webp: f32,
     /// JPEG fallback quality.
     pub jpeg: u8,
+    /// AVIF quality (libavif's scale).
+    pub avif: f32,
     /// Probe-width outputs already encoded at the chosen settings, to reuse as variants.
     pub made: Vec<Output>,
     /// Encodes the search tried (0 for fixed qualities).
@@ -54,6 +60,7 @@ pub fn choose(
     src: &Decoded,
     req: &Request,
     settings: &EncodeSettings,
+    chroma: Chroma,
     resizer: &mut Resizer,
 ) -> Result<Choice, EncoderFault> {
     let wants = |f: OutFormat| {
@@ -61,9 +68,13 @@ pub fn choose(
             .iter()
             .any(|o| o.format == f && o.origin == Origin::Encoded)
     };
-    let (want_webp, want_jpeg) = (wants(OutFormat::Webp), wants(OutFormat::Jpeg));
+    let want = Wants {
+        webp: wants(OutFormat::Webp),
+        jpeg: wants(OutFormat::Jpeg),
+        avif: wants(OutFormat::Avif),
+    };
     match req.quality {
-        Quality::Fixed { webp, jpeg } => {
+        Quality::Fixed { webp, jpeg, avif } => {
             let s = settings.with_webp_quality(webp);
             let (lossless, made) = match req.webp {
                 WebpMode::Lossy => (false, Vec::new()),
@@ -74,6 +85,7 @@ pub fn choose(
                 lossless,
                 webp,
                 jpeg,
+                avif,
                 made,
                 encodes: 0,
             })
@@ -85,6 +97,7 @@ pub fn choose(
                 lossless: req.webp == WebpMode::Lossless,
                 webp: settings.webp_quality,
                 jpeg: settings.jpeg_quality,
+                avif: settings.avif_quality,
                 ..Choice::default()
             };
             if !webp::fits(px.width, px.height) {
@@ -101,8 +114,9 @@ pub fn choose(
                 reference: &reference,
                 target: f64::from(target),
                 settings,
+                chroma,
             };
-            auto.run(src, req.webp, want_webp, want_jpeg)
+            auto.run(src, req.webp, want)
         }
     }
 }
@@ -113,23 +127,27 @@ struct Auto<'a> {
     reference: &'a Reference,
     target: f64,
     settings: &'a EncodeSettings,
+    chroma: Chroma,
+}
+
+/// The lossy formats a request encodes.
+#[derive(Clone, Copy, Debug)]
+struct Wants {
+    webp: bool,
+    jpeg: bool,
+    avif: bool,
 }
 
 impl Auto<'_> {
-    fn run(
-        &self,
-        src: &Decoded,
-        mode: WebpMode,
-        want_webp: bool,
-        want_jpeg: bool,
-    ) -> Result<Choice, EncoderFault> {
+    fn run(&self, src: &Decoded, mode: WebpMode, want: Wants) -> Result<Choice, EncoderFault> {
         let mut choice = Choice {
             lossless: mode == WebpMode::Lossless,
             webp: self.settings.webp_quality,
             jpeg: self.settings.jpeg_quality,
+            avif: self.settings.avif_quality,
             ..Choice::default()
         };
-        if want_webp && mode != WebpMode::Lossless {
+        if want.webp && mode != WebpMode::Lossless {
             let (lossy, encodes) = self.webp_lossy()?;
             choice.encodes += encodes;
             choice.webp = f32::from(lossy.quality);
@@ -148,7 +166,15 @@ impl Auto<'_> {
                 None => self.output(OutFormat::Webp, lossy, Some(choice.webp)),
             });
         }
-        if want_jpeg {
+        if want.avif {
+            let (t, encodes) = self.avif()?;
+            choice.encodes += encodes;
+            choice.avif = f32::from(t.quality);
+            choice
+                .made
+                .push(self.output(OutFormat::Avif, t, Some(choice.avif)));
+        }
+        if want.jpeg {
             let (t, encodes) = self.jpeg()?;
             choice.encodes += encodes;
             choice.jpeg = t.quality;
@@ -190,6 +216,23 @@ impl Auto<'_> {
             Ok((bytes, px))
         };
         self.search(JPEG_SEARCH, &mut trial)
+    }
+
+    /// The lowest AVIF quality reaching the target, and the encodes it took.
+    fn avif(&self) -> Result<(Tried, u32), EncoderFault> {
+        let mut trial = |q: u8| -> Result<(Vec<u8>, Pixels), EncoderFault> {
+            let s = self.settings.with_avif_quality(f32::from(q));
+            let bytes = time(Stage::Avif, || avif::encode(self.px, self.chroma, &s))?;
+            let px = time(Stage::Judge, || avif::decode(&bytes)).ok_or_else(|| {
+                EncoderFault::Failed {
+                    format: OutFormat::Avif,
+                    width: self.px.width,
+                    reason: "libavif cannot decode the AVIF it made".into(),
+                }
+            })?;
+            Ok((bytes, px))
+        };
+        self.search(AVIF_SEARCH, &mut trial)
     }
 
     fn search(
@@ -327,11 +370,13 @@ mod tests {
         let q = Quality::Fixed {
             webp: 80.0,
             jpeg: 80,
+            avif: 60.0,
         };
         let c = choose(
             &src,
             &request(&src, q, WebpMode::Lossy),
             &EncodeSettings::default(),
+            Chroma::Half,
             &mut Resizer::new(),
         )
         .unwrap();
@@ -347,7 +392,8 @@ mod tests {
         let src = decode::decode(&corpus("photo-dune.jpg"), &DecodeLimits::default()).unwrap();
         let run = |target| {
             let req = request(&src, Quality::Auto { target }, WebpMode::Lossy);
-            choose(&src, &req, &EncodeSettings::default(), &mut Resizer::new()).unwrap()
+            let s = EncodeSettings::default();
+            choose(&src, &req, &s, Chroma::Half, &mut Resizer::new()).unwrap()
         };
         let (low, high) = (run(60.0), run(85.0));
         assert!(low.webp < high.webp, "{} < {}", low.webp, high.webp);

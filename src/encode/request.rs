@@ -46,6 +46,8 @@ pub enum Quality {
         webp: f32,
         /// JPEG quality.
         jpeg: u8,
+        /// AVIF quality (libavif's 0–100 scale).
+        avif: f32,
     },
 }
 

@@ -91,7 +91,16 @@ impl EncodeSettings {
             None => super::request::Quality::Fixed {
                 webp: self.webp_quality,
                 jpeg: self.jpeg_quality,
+                avif: self.avif_quality,
             },
+        }
+    }
+
+    /// The same settings with the AVIF quality `q` (for one step of a search).
+    pub fn with_avif_quality(&self, q: f32) -> EncodeSettings {
+        EncodeSettings {
+            avif_quality: q,
+            ..self.clone()
         }
     }
 

@@ -46,18 +46,19 @@ pub fn encode(
         .into());
     }
     let mut resizer = Resizer::new();
-    let choice = quality::choose(&src, req, settings, &mut resizer)?;
-    let lossless = choice.lossless;
-    let chosen = EncodeSettings {
-        jpeg_quality: choice.jpeg,
-        ..settings.with_webp_quality(choice.webp)
-    };
-    let mut made = choice.made;
     let chroma = if req.ops.iter().any(|op| op.format == OutFormat::Avif) {
         avif_chroma(&src)
     } else {
         Chroma::Half
     };
+    let choice = quality::choose(&src, req, settings, chroma, &mut resizer)?;
+    let lossless = choice.lossless;
+    let chosen = EncodeSettings {
+        jpeg_quality: choice.jpeg,
+        avif_quality: choice.avif,
+        ..settings.with_webp_quality(choice.webp)
+    };
+    let mut made = choice.made;
     let mut outputs = Vec::with_capacity(req.ops.len() + 1);
     let mut resized: Option<Cow<'_, Pixels>> = None;
     for op in &req.ops {
@@ -113,6 +114,7 @@ pub fn encode(
         lossless,
         webp_quality: (!lossless && has(OutFormat::Webp)).then_some(choice.webp),
         jpeg_quality: has(OutFormat::Jpeg).then_some(choice.jpeg),
+        avif_quality: has(OutFormat::Avif).then_some(choice.avif),
         search_encodes: choice.encodes,
         orientation: src.orientation,
         frames: None,
@@ -168,7 +170,6 @@ fn encode_op(
     match op.format {
         OutFormat::Webp if !lossless => out.quality = Some(settings.webp_quality),
         OutFormat::Jpeg => out.quality = Some(f32::from(settings.jpeg_quality)),
-        // AVIF keeps a fixed quality (not searched yet): no score is claimed for it.
         OutFormat::Avif => out.quality = Some(settings.avif_quality),
         // Lossless: the resized pixels exactly.
         _ => out.score = Some(100.0),

@@ -260,6 +260,7 @@ fn one(bytes: &[u8], o: &Output, lossless: bool, s: &EncodeSettings) -> Result<O
         quality: Quality::Fixed {
             webp: o.quality.unwrap_or(s.webp_quality),
             jpeg: o.quality.map_or(s.jpeg_quality, |q| q as u8),
+            avif: o.quality.unwrap_or(s.avif_quality),
         },
         ops: vec![Op {
             width: o.width,
@@ -846,14 +847,46 @@ fn auto_lossless_only_where_it_is_not_larger() {
 }
 
 fn enc_avif(name: &str, widths: &[u32]) -> Encoded {
+    enc_avif_with(name, widths, &EncodeSettings::default())
+}
+
+fn enc_avif_with(name: &str, widths: &[u32], settings: &EncodeSettings) -> Encoded {
     crate::pipeline::execute::encode_bytes_as(
         &corpus(name),
         widths,
         &[OutFormat::Avif, OutFormat::Webp],
-        &EncodeSettings::default(),
+        settings,
         &DecodeLimits::default(),
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn auto_quality_searches_avif_to_the_target_and_remembers_it() {
+    let settings = EncodeSettings::default();
+    let target = settings.target.expect("auto is the default");
+    // 480 px is the probe width, where the search scored what it kept.
+    let e = enc_avif_with("rocket.jpg", &[480], &settings);
+    let avif = e
+        .outputs
+        .iter()
+        .find(|o| o.format == OutFormat::Avif)
+        .unwrap_or_else(|| panic!("{:?}", e.dropped));
+    let chosen = e.avif_quality.expect("the chosen AVIF quality is reported");
+    assert_eq!(avif.quality, Some(chosen));
+    let score = avif.score.expect("the searched width carries its score");
+    assert!(f64::from(score) >= f64::from(target), "{score} < {target}");
+    // The same search with a higher target never picks a lower AVIF quality.
+    let higher = EncodeSettings {
+        target: Some(target + 10.0),
+        ..EncodeSettings::default()
+    };
+    let h = enc_avif_with("rocket.jpg", &[480], &higher);
+    assert!(
+        h.avif_quality >= Some(chosen),
+        "{:?} < {chosen}",
+        h.avif_quality
+    );
 }
 
 /// Mean of each channel (R, G, B, A) over an image.
@@ -882,8 +915,14 @@ fn mean_abs_diff(a: &image::RgbaImage, b: &image::RgbaImage) -> f64 {
 fn avif_variants_decode_to_their_size_and_colours() {
     // A photo (4:2:0) and a graphic (4:4:4): each AVIF decodes to the size it claims, and its
     // pixels are the fallback's (the same resize, near-lossless) within a few levels.
+    // Fixed qualities: which format the guard keeps under `auto` depends on the search (for
+    // this graphic lossless WebP wins there), and this test is about what AVIF decodes to.
+    let fixed = EncodeSettings {
+        target: None,
+        ..EncodeSettings::default()
+    };
     for (name, width) in [("rocket.jpg", 320), ("diagram-release-cycle.png", 300)] {
-        let e = enc_avif(name, &[width]);
+        let e = enc_avif_with(name, &[width], &fixed);
         check_outputs(name, &e);
         let of = |f: OutFormat| e.outputs.iter().find(|o| o.format == f && o.width == width);
         let avif = of(OutFormat::Avif).unwrap_or_else(|| panic!("{name}: {:?}", e.dropped));
@@ -913,7 +952,17 @@ fn avif_keeps_alpha() {
     let bytes = corpus(name);
     let info = crate::probe::probe(&bytes).expect("probe");
     let formats = [OutFormat::Avif, OutFormat::Webp];
-    let (req, _) = crate::plan::request_for(&info, &[80], LosslessMode::Auto, &formats, Quality::Fixed { webp: 80.0, jpeg: 80 });
+    let (req, _) = crate::plan::request_for(
+        &info,
+        &[80],
+        LosslessMode::Auto,
+        &formats,
+        Quality::Fixed {
+            webp: 80.0,
+            jpeg: 80,
+            avif: 60.0,
+        },
+    );
     let s = EncodeSettings::default();
     let e = run(&bytes, &req, &s, &DecodeLimits::default()).expect("encode");
     let avif = e

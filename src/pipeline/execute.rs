@@ -133,8 +133,13 @@ pub fn encode_bytes_as(
     limits: &DecodeLimits,
 ) -> std::result::Result<Encoded, ImageFault> {
     let info = crate::probe::probe(bytes)?;
-    let (request, dropped) =
-        plan::request_for(&info, widths, settings.lossless, formats, settings.quality());
+    let (request, dropped) = plan::request_for(
+        &info,
+        widths,
+        settings.lossless,
+        formats,
+        settings.quality(),
+    );
     let enc = encode::run(bytes, &request, settings, limits)?;
     Ok(guard::select(enc, bytes.len(), dropped))
 }

@@ -11,6 +11,7 @@ use crate::scan::site::JekyllConfig;
 const FIXED: Quality = Quality::Fixed {
     webp: 80.0,
     jpeg: 80,
+    avif: 60.0,
 };
 
 /// A disk on which exactly these destination-relative files are fresh.
@@ -249,6 +250,7 @@ fn known(cfg: &Config) -> (Manifest, String) {
         lossless: true,
         webp_quality: None,
         jpeg_quality: None,
+        avif_quality: None,
         outputs: vec![out(OutFormat::Webp, false), out(OutFormat::Png, true)],
         dropped: vec![],
         conversions: vec![],
