@@ -69,6 +69,16 @@ pub struct Entry {
     pub height: u32,
     /// WebP was lossless (graphic content).
     pub lossless: bool,
+    /// The lossy WebP quality the encoder used (chosen by `--quality auto`, or the fixed one);
+    /// a repair re-makes missing files at exactly this quality, without searching again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webp_quality: Option<f32>,
+    /// The JPEG fallback quality the encoder used, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jpeg_quality: Option<u8>,
+    /// The AVIF quality the encoder used, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avif_quality: Option<f32>,
     /// The outputs, in the encoder's order.
     pub outputs: Vec<OutputRecord>,
     /// Variants that were not kept, and why.
@@ -86,6 +96,9 @@ impl Entry {
             width: chosen.width,
             height: chosen.height,
             lossless: chosen.lossless,
+            webp_quality: chosen.webp_quality,
+            jpeg_quality: chosen.jpeg_quality,
+            avif_quality: chosen.avif_quality,
             outputs: chosen
                 .outputs
                 .iter()
@@ -96,6 +109,8 @@ impl Entry {
                     bytes: o.bytes.len() as u64,
                     hash: hash_bytes(&o.bytes),
                     source_bytes: o.origin == Origin::SourceBytes,
+                    quality: o.quality,
+                    ssimulacra2: o.score,
                 })
                 .collect(),
             dropped: chosen
@@ -127,6 +142,12 @@ pub struct OutputRecord {
     pub hash: String,
     /// The source's own bytes (metadata stripped) served as the fallback.
     pub source_bytes: bool,
+    /// Encoder quality of a lossy output (`None`: lossless, or the source's own bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<f32>,
+    /// SSIMULACRA2 against the resized source, where it was measured (the search width).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssimulacra2: Option<f32>,
 }
 
 /// A variant not kept.

@@ -11,7 +11,7 @@ use clap::Args;
 
 use crate::encode::settings::{
     DEFAULT_AVIF_QUALITY, DEFAULT_AVIF_SPEED, DEFAULT_JPEG_QUALITY, DEFAULT_PNG_PRESET,
-    DEFAULT_WEBP_METHOD, DEFAULT_WEBP_QUALITY,
+    DEFAULT_TARGET, DEFAULT_WEBP_METHOD, DEFAULT_WEBP_QUALITY,
 };
 use crate::encode::{DecodeLimits, EncodeSettings, LosslessMode};
 use crate::error::{Error, Result};
@@ -37,6 +37,27 @@ pub const DEFAULT_MAX_FILE_MB: u64 = 100;
 /// Default largest animation, frames × pixels, in megapixels.
 pub const DEFAULT_MAX_ANIMATION_MP: f64 = 1000.0;
 
+/// `--quality`: searched per image (`auto`) or one fixed WebP quality.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum QualityArg {
+    /// The lowest quality reaching `--target`.
+    Auto,
+    /// This WebP quality.
+    Fixed(f32),
+}
+
+impl std::str::FromStr for QualityArg {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        if s.eq_ignore_ascii_case("auto") {
+            return Ok(QualityArg::Auto);
+        }
+        s.parse::<f32>()
+            .map(QualityArg::Fixed)
+            .map_err(|_| format!("'{s}' is neither 'auto' nor a number from 0 to 100"))
+    }
+}
+
 /// The settings a user gives `build`, `check` and `watch`, before validation. The command line
 /// parses them (each option's help states its default, from the constants above);
 /// [`Config::from_settings`] checks them.
@@ -51,6 +72,16 @@ pub struct Settings {
         value_name = "W,W,..."
     )]
     pub widths: Vec<u32>,
+    /// Quality of lossy still variants: `auto` (the default) picks, per image and format, the
+    /// lowest WebP and JPEG quality whose SSIMULACRA2 score reaches `--target`; a number
+    /// (0-100) fixes the WebP quality (the JPEG fallback then uses `--jpeg-quality`).
+    /// Animations always use a fixed WebP quality (this number, or 80 under `auto`).
+    #[arg(long, default_value = "auto", value_name = "auto|Q")]
+    pub quality: QualityArg,
+    /// SSIMULACRA2 score `--quality auto` aims for (90: visually lossless, 70: high quality,
+    /// 50: medium), 30-95.
+    #[arg(long, default_value_t = DEFAULT_TARGET, value_name = "SCORE")]
+    pub target: f32,
     /// Formats offered in <source>s before the fallback, in order of preference: webp, or
     /// avif,webp (AVIF first: every browser that decodes AVIF also decodes WebP), or avif.
     #[arg(
@@ -66,9 +97,6 @@ pub struct Settings {
     /// AVIF speed, 0 (slow, smaller) to 10 (fast).
     #[arg(long, default_value_t = DEFAULT_AVIF_SPEED, value_name = "S")]
     pub avif_speed: i32,
-    /// WebP quality for photos, 0-100.
-    #[arg(long, default_value_t = DEFAULT_WEBP_QUALITY, value_name = "Q")]
-    pub quality: f32,
     /// WebP effort, 0 (fast) to 6 (small). 4 is libwebp's default.
     #[arg(long, default_value_t = DEFAULT_WEBP_METHOD, value_name = "M")]
     pub method: i32,
@@ -201,8 +229,16 @@ impl Config {
         if let Some(o) = out {
             cfg = cfg.with_out(o, s.cache_dir.is_some())?;
         }
+        let (webp_quality, target) = match s.quality {
+            QualityArg::Auto => (
+                DEFAULT_WEBP_QUALITY,
+                Some(in_range("--target", s.target, 30.0, 95.0)?),
+            ),
+            QualityArg::Fixed(q) => (in_range("--quality", q, 0.0, 100.0)?, None),
+        };
         cfg.encode = EncodeSettings {
-            webp_quality: in_range("--quality", s.quality, 0.0, 100.0)?,
+            webp_quality,
+            target,
             webp_method: in_range("--method", s.method, 0, 6)?,
             jpeg_quality: in_range("--jpeg-quality", s.jpeg_quality, 1, 100)?,
             png_preset: in_range("--png-preset", s.png_preset, 0, 6)?,

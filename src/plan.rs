@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cache::{self, Entry, FileCheck, Manifest};
 use crate::config::Config;
-use crate::encode::{avif, webp, Dropped, Op, Origin, Request, Shape, WebpMode};
+use crate::encode::{avif, webp, Dropped, Op, Origin, Quality, Request, Shape, WebpMode};
 use crate::encode::{pixels::scaled_height, LosslessMode};
 use crate::error::{EnvFault, ImageFault, InputFault};
 use crate::format::{Format, OutFormat};
@@ -248,7 +248,13 @@ fn work(
     disk: &dyn FileCheck,
 ) -> Work {
     let Some(entry) = manifest.entries.get(key) else {
-        let (request, dropped) = request_for(info, &cfg.widths, cfg.encode.lossless, &cfg.formats);
+        let (request, dropped) = request_for(
+            info,
+            &cfg.widths,
+            cfg.encode.lossless,
+            &cfg.formats,
+            cfg.encode.quality(),
+        );
         return Work::Encode { request, dropped };
     };
     let mut missing = BTreeSet::new();
@@ -287,6 +293,12 @@ fn work(
             } else {
                 WebpMode::Lossy
             },
+            // A repair re-makes the remembered choice; it never searches again.
+            quality: Quality::Fixed {
+                webp: entry.webp_quality.unwrap_or(cfg.encode.webp_quality),
+                jpeg: entry.jpeg_quality.unwrap_or(cfg.encode.jpeg_quality),
+                avif: entry.avif_quality.unwrap_or(cfg.encode.avif_quality),
+            },
             ops,
             offer_source: false,
         },
@@ -304,14 +316,15 @@ fn shape(info: &ImageInfo) -> Shape {
 }
 
 /// What to ask the encoder for a source never encoded with these settings (the configured
-/// `widths` and `lossless` mode), WebP and the fallback only, and the variants left out up front
-/// because WebP cannot hold them.
+/// `widths`, `lossless` mode and `quality`), WebP and the fallback only, and the variants left
+/// out up front because WebP cannot hold them.
 pub fn request(
     info: &ImageInfo,
     widths: &[u32],
     lossless: LosslessMode,
+    quality: Quality,
 ) -> (Request, Vec<Dropped>) {
-    request_for(info, widths, lossless, &[OutFormat::Webp])
+    request_for(info, widths, lossless, &[OutFormat::Webp], quality)
 }
 
 /// [`request`] for the `<source>` formats `formats` (`[Webp]`, `[Avif, Webp]` or `[Avif]`): per
@@ -322,6 +335,7 @@ pub fn request_for(
     widths: &[u32],
     lossless: LosslessMode,
     formats: &[OutFormat],
+    quality: Quality,
 ) -> (Request, Vec<Dropped>) {
     let widths = plan_widths(info.width, widths);
     let mut ops = Vec::new();
@@ -382,16 +396,24 @@ pub fn request_for(
             Request {
                 shape: Shape::Animated,
                 webp: WebpMode::Lossy,
+                quality,
                 ops,
                 offer_source: false,
             }
         }
         Shape::Still => Request {
             shape: Shape::Still,
+            quality,
             webp: match lossless {
                 LosslessMode::Always => WebpMode::Lossless,
                 LosslessMode::Never => WebpMode::Lossy,
-                LosslessMode::Auto if info.format == Format::Jpeg => WebpMode::Lossy,
+                // Under auto quality a JPEG too may need lossless WebP: when no lossy quality
+                // reaches the target (tiny logos), which only the encoder can measure.
+                LosslessMode::Auto
+                    if info.format == Format::Jpeg && matches!(quality, Quality::Fixed { .. }) =>
+                {
+                    WebpMode::Lossy
+                }
                 LosslessMode::Auto => WebpMode::Decide,
             },
             ops,

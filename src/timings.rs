@@ -29,9 +29,11 @@ pub enum Stage {
     Fallback,
     /// Writing variant files.
     Write,
+    /// Quality search: decoding trial encodes and scoring them (SSIMULACRA2).
+    Judge,
 }
 
-const STAGES: [(Stage, &str); 7] = [
+const STAGES: [(Stage, &str); 8] = [
     (Stage::Read, "read+hash"),
     (Stage::Decode, "decode"),
     (Stage::Resize, "resize"),
@@ -39,9 +41,10 @@ const STAGES: [(Stage, &str); 7] = [
     (Stage::Avif, "avif"),
     (Stage::Fallback, "fallback"),
     (Stage::Write, "write"),
+    (Stage::Judge, "judge"),
 ];
 
-static TOTALS: [AtomicU64; 7] = [const { AtomicU64::new(0) }; 7];
+static TOTALS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
 
 thread_local! {
     /// Nanoseconds spent in timed sections nested inside the current one.

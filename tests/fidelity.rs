@@ -446,6 +446,8 @@ fn jpeg_with_gps_gives_outputs_without_metadata() {
     // re-encoded gray-objects grows, so its own (stripped) bytes are served at its width.
     let settings = EncodeSettings {
         jpeg_quality: 100,
+        // A fixed quality: `auto` would search its own JPEG quality instead of 100.
+        target: None,
         ..EncodeSettings::default()
     };
     let mut served_source = false;

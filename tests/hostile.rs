@@ -363,6 +363,7 @@ fn truncations_and_byte_flips_never_panic() {
                     let req = Request {
                         shape,
                         webp: WebpMode::Decide,
+                        quality: settings.quality(),
                         ops: vec![Op {
                             width: 32,
                             height: 32,

@@ -70,15 +70,15 @@ def fresh(d):
     return d
 
 
-def prepare(images, stills_json):
-    """Probe, pre-resize for the floors, and lay out a one-post site for postpix."""
+def prepare(images, stills_json, floors=True):
+    """Probe, pre-resize for the floors (when they run), and lay out a one-post site for postpix."""
     stills = json.loads(stills_json.read_text())["stills"]
     pre = fresh(RUN / "pre")
     cwebp_lines, oxipng_lines, cjpeg_lines = [], [], []
     outs = RUN / "out"
     for s in stills:
         stem = Path(s["name"]).stem
-        for w in s["widths"]:
+        for w in s["widths"] if floors else []:
             resize = [] if w == s["width"] else ["-resize", f"{w}x"]
             png = pre / f"{stem}-{w}.png"
             sh(["convert", s["file"] + "[0]", "-auto-orient", *resize, "-strip", str(png)])
@@ -120,7 +120,8 @@ def main():
     with open(stills_json, "w") as f:
         sh(["node", str(HERE / "probe.js"), a.images], stdout=f)
     print("preparing (probe, pre-resize for the floors, temp site) ...", file=sys.stderr)
-    stills, counts = prepare(a.images, stills_json)
+    floors = not a.only or any(k.startswith("floor-") for k in a.only.split(","))
+    stills, counts = prepare(a.images, stills_json, floors)
     print(f"{len(stills)} still images, {counts['webp']} variants per format "
           f"({counts['jpeg']} JPEG, {counts['png']} PNG/GIF fallbacks)", file=sys.stderr)
 
@@ -140,7 +141,8 @@ def main():
         # key, label, kind
         ("postpix-matched", "postpix, job-matched (`--lossless never`)", "postpix", ["--lossless", "never"]),
         ("eleventy", "eleventy-img 6.0.4 (concurrency 2)", "node", "eleventy.js"),
-        ("postpix-default", "postpix, defaults", "postpix", []),
+        ("postpix-default", "postpix, defaults (`--quality auto`)", "postpix", []),
+        ("postpix-q80", "postpix, defaults but `--quality 80` (the old default)", "postpix", ["--quality", "80"]),
         ("sharp", "sharp, 2 at a time", "node", "sharp.js"),
         ("postpix-matched-p2", "postpix, job-matched, `--png-preset 2`", "postpix",
          ["--lossless", "never", "--png-preset", "2"]),
@@ -278,8 +280,18 @@ def main():
         f"{out_of(oxipng + ' --version')}; cjpeg {cjpeg_v}; node {out_of('node --version')}",
         f"- {a.reps} interleaved repetitions, medians; reproduce: `benches/compare/setup.sh && benches/compare/run.sh`",
     ]
+    # Quality: SSIMULACRA2 of every tool's WebP (last repetition's files) on the common pictures.
+    qual_tools = [k for k in ("eleventy", "postpix-default", "postpix-q80", "postpix-matched", "sharp") if k in samples]
+    quality = ""
+    if len(qual_tools) >= 2:
+        q = subprocess.run([sys.executable, str(HERE / "quality.py"), a.images] +
+                           [f"{k}={outs / k}" for k in qual_tools], capture_output=True, text=True)
+        quality = ("\n### WebP quality (benches/compare/quality.py: SSIMULACRA2 against a Lanczos3 resize of "
+                   "the source, sRGB, transparent pictures on white and black, the lower kept)\n\n" + q.stdout +
+                   (f"\n(quality.py failed: {q.stderr[-500:]})\n" if q.returncode else ""))
+        print(quality, file=sys.stderr)
     report = ("## postpix vs peers: the job on " + f"`{a.images}`\n\n" + "\n".join(facts) + "\n\n" + table +
-              "\n\n### Ratios of postpix to the peers (one run, medians)\n\n" + ratio_text +
+              "\n\n### Ratios of postpix to the peers (one run, medians)\n\n" + ratio_text + "\n" + quality +
               "\n\n<details><summary>every repetition</summary>\n\n" + "\n".join(raw) + "\n\n</details>\n")
     print(report)
     (RUN / "last-report.md").write_text(report)

@@ -14,5 +14,7 @@ const Image = require(require.resolve('@11ty/eleventy-img', { paths: [path.join(
     formats: ['webp', 'auto'],
     outputDir,
     sharpWebpOptions: { quality: 80, effort: 4 },
+    // Readable names (source stem and width), so benches/compare/quality.py can score them.
+    filenameFormat: (id, src, width, format) => `${path.parse(src).name}-${width}.${format}`,
   })));
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -15,7 +15,8 @@ reps="${2:-3}"
 target="${CARGO_TARGET_DIR:-$repo/target}"
 # Build this checkout and run a private copy: a shared CARGO_TARGET_DIR may get another
 # checkout's binary at any moment.
-(cd "$repo" && cargo build --release --bin postpix --quiet)
+(cd "$repo" && cargo build --release --bin postpix --example ssim2 --quiet)
+export SSIM2="$target/release/examples/ssim2"
 mkdir -p "$here/work/bin"
 cp "$target/release/postpix" "$here/work/bin/postpix"
 postpix="$here/work/bin/postpix"

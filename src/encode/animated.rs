@@ -81,18 +81,18 @@ pub fn encode(
                 None => continue,
             },
         };
-        outputs.push(Output {
-            width: op.width,
-            height: op.height,
-            format: op.format,
-            bytes,
-            origin: op.origin,
-        });
+        outputs.push(Output::new(
+            op.width, op.height, op.format, bytes, op.origin,
+        ));
     }
     Ok(Encoded {
         width,
         height,
         lossless: settings.lossless == LosslessMode::Always,
+        webp_quality: (settings.lossless != LosslessMode::Always).then_some(settings.webp_quality),
+        jpeg_quality: None,
+        avif_quality: None,
+        search_encodes: 0,
         orientation: 1,
         frames: Some(info.frames),
         outputs,

@@ -212,6 +212,8 @@ mod tests {
             format,
             bytes: vec![0; len],
             origin,
+            quality: None,
+            score: None,
         }
     }
 
@@ -220,6 +222,10 @@ mod tests {
             width: 960,
             height: 480,
             lossless: false,
+            webp_quality: None,
+            jpeg_quality: None,
+            avif_quality: None,
+            search_encodes: 0,
             orientation: 1,
             frames,
             outputs,

@@ -15,10 +15,12 @@ pub mod colour;
 pub mod decode;
 pub mod guard;
 pub mod jpeg;
+pub mod judge;
 pub mod metadata;
 pub mod output;
 pub mod pixels;
 pub mod png;
+pub mod quality;
 pub mod request;
 pub mod resize;
 pub mod settings;
@@ -29,7 +31,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use output::{Conversion, Dropped, Encoded, Origin, Output};
 pub use pixels::{Layout, Pixels};
-pub use request::{Op, Request, Shape, WebpMode};
+pub use request::{Op, Quality, Request, Shape, WebpMode};
 pub use settings::{DecodeLimits, EncodeSettings, LosslessMode};
 
 use crate::error::{EncoderFault, ImageFault};

@@ -20,7 +20,7 @@ pub enum Origin {
 }
 
 /// One candidate or kept output file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Output {
     /// Pixel width.
     pub width: u32,
@@ -32,6 +32,25 @@ pub struct Output {
     pub bytes: Vec<u8>,
     /// Encoded, or the source file's own bytes.
     pub origin: Origin,
+    /// Encoder quality of a lossy output (`None`: lossless, or the source's own bytes).
+    pub quality: Option<f32>,
+    /// SSIMULACRA2 against the resized source, where it was measured.
+    pub score: Option<f32>,
+}
+
+impl Output {
+    /// An output as it came out of a codec, before any quality is recorded.
+    pub fn new(width: u32, height: u32, format: OutFormat, bytes: Vec<u8>, origin: Origin) -> Self {
+        Output {
+            width,
+            height,
+            format,
+            bytes,
+            origin,
+            quality: None,
+            score: None,
+        }
+    }
 }
 
 /// A variant that was planned but not kept, and why.
@@ -161,7 +180,7 @@ impl<'de> Deserialize<'de> for Conversion {
 
 /// Everything the encoder produced for one source: its candidates, and after the size guard
 /// ([`super::guard::select`]) the outputs worth serving and the ones dropped.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Encoded {
     /// Upright source width (after EXIF orientation).
     pub width: u32,
@@ -169,6 +188,14 @@ pub struct Encoded {
     pub height: u32,
     /// Whether the WebP variants are lossless.
     pub lossless: bool,
+    /// The lossy WebP quality used for still variants (`None` when none is lossy).
+    pub webp_quality: Option<f32>,
+    /// The JPEG fallback quality used (`None` when there is no JPEG fallback).
+    pub jpeg_quality: Option<u8>,
+    /// The AVIF quality used (`None` when no AVIF was asked for).
+    pub avif_quality: Option<f32>,
+    /// Encodes the quality search tried for this source (0: no search ran).
+    pub search_encodes: u32,
     /// EXIF orientation (1–8) that was applied to the pixels.
     pub orientation: u8,
     /// Frames of an animation; `None` for a still image.

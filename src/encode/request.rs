@@ -30,6 +30,27 @@ pub enum WebpMode {
     Decide,
 }
 
+/// How lossy still variants (WebP and the JPEG fallback) get their quality.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Quality {
+    /// The lowest quality whose SSIMULACRA2 reaches `target`, searched per image and format on
+    /// one width and carried to the others; the encoder returns what it chose (and the
+    /// manifest remembers it, like [`WebpMode::Decide`]'s answer).
+    Auto {
+        /// SSIMULACRA2 score to reach.
+        target: f32,
+    },
+    /// These qualities, as they are (`--quality N`, or a repair re-making a remembered choice).
+    Fixed {
+        /// Lossy WebP quality.
+        webp: f32,
+        /// JPEG quality.
+        jpeg: u8,
+        /// AVIF quality (libavif's 0–100 scale).
+        avif: f32,
+    },
+}
+
 /// One output file to make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Op {
@@ -44,12 +65,15 @@ pub struct Op {
 }
 
 /// Everything the encoder is asked to make of one source.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     /// Still or animated.
     pub shape: Shape,
     /// Lossy, lossless or measured, for still WebP ops.
     pub webp: WebpMode,
+    /// Searched or fixed quality for the lossy still ops (animations use the configured WebP
+    /// quality).
+    pub quality: Quality,
     /// The outputs, in the order they are returned.
     pub ops: Vec<Op>,
     /// Also offer the stripped source file at its own width when it may be served as is

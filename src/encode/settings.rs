@@ -8,6 +8,8 @@ use serde::Serialize;
 pub const DEFAULT_WEBP_QUALITY: f32 = 80.0;
 /// Default WebP effort (libwebp's own default).
 pub const DEFAULT_WEBP_METHOD: i32 = 4;
+/// Default SSIMULACRA2 target of `--quality auto` (see the README for how it was chosen).
+pub const DEFAULT_TARGET: f32 = 72.0;
 /// Default AVIF quality, 0–100 (libavif's scale: quantizer = (100 − q) × 63 / 100).
 pub const DEFAULT_AVIF_QUALITY: f32 = 60.0;
 /// Default AVIF speed, 0 (slow, small) – 10 (fast), libavif's scale over libaom.
@@ -37,6 +39,10 @@ pub struct EncodeSettings {
     pub png_preset: u8,
     /// Whether WebP variants are lossless. Default [`LosslessMode::Auto`].
     pub lossless: LosslessMode,
+    /// `--quality auto`: the SSIMULACRA2 score each still image's lossy WebP and JPEG must
+    /// reach, at the lowest quality that reaches it. `None`: `webp_quality` and `jpeg_quality`
+    /// are used as they are. Default `Some(`[`DEFAULT_TARGET`]`)`.
+    pub target: Option<f32>,
     /// AVIF quality, 0–100. Default [`DEFAULT_AVIF_QUALITY`].
     pub avif_quality: f32,
     /// AVIF speed, 0–10. Default [`DEFAULT_AVIF_SPEED`].
@@ -51,6 +57,7 @@ impl Default for EncodeSettings {
             jpeg_quality: DEFAULT_JPEG_QUALITY,
             png_preset: DEFAULT_PNG_PRESET,
             lossless: LosslessMode::Auto,
+            target: Some(DEFAULT_TARGET),
             avif_quality: DEFAULT_AVIF_QUALITY,
             avif_speed: DEFAULT_AVIF_SPEED,
         }
@@ -60,15 +67,49 @@ impl Default for EncodeSettings {
 impl EncodeSettings {
     /// Canonical string of every setting (and of the encoding scheme's version), for cache
     /// keys: equal fingerprints promise byte-identical outputs for the same source.
+    /// A fixed quality keeps the fingerprint it always had (so `--quality 80` finds the caches
+    /// of earlier versions); auto quality names its target instead of the qualities.
     pub fn fingerprint(&self) -> String {
-        format!(
+        let base = format!(
             "encode-v4;webp_q={};webp_m={};jpeg_q={};png_o={};lossless={}",
             self.webp_quality,
             self.webp_method,
             self.jpeg_quality,
             self.png_preset,
             self.lossless.name()
-        )
+        );
+        match self.target {
+            None => base,
+            Some(t) => format!("{base};auto-quality-v1;target={t}"),
+        }
+    }
+
+    /// What the plan asks of a fresh encode: the target, or the fixed qualities.
+    pub fn quality(&self) -> super::request::Quality {
+        match self.target {
+            Some(target) => super::request::Quality::Auto { target },
+            None => super::request::Quality::Fixed {
+                webp: self.webp_quality,
+                jpeg: self.jpeg_quality,
+                avif: self.avif_quality,
+            },
+        }
+    }
+
+    /// The same settings with the AVIF quality `q` (for one step of a search).
+    pub fn with_avif_quality(&self, q: f32) -> EncodeSettings {
+        EncodeSettings {
+            avif_quality: q,
+            ..self.clone()
+        }
+    }
+
+    /// The same settings with the lossy WebP quality `q` (for one step of a search).
+    pub fn with_webp_quality(&self, q: f32) -> EncodeSettings {
+        EncodeSettings {
+            webp_quality: q,
+            ..self.clone()
+        }
     }
 
     /// The AVIF settings, for cache keys of runs that make AVIF (kept apart from

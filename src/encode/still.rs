@@ -1,10 +1,11 @@
 //! Still images: source bytes and a [`Request`] in, one candidate per requested op out.
 //!
 //! The source is decoded **once**; each requested width is resized once and encoded as the ops
-//! ask: WebP ([`webp`]), AVIF ([`avif`]; 4:4:4 for a graphic, 4:2:0 for a photo), a progressive JPEG ([`jpeg`]) or an
-//! oxipng PNG ([`png`]), or the source's own bytes with metadata stripped. The one
-//! decision left to this room is [`WebpMode::Decide`]: lossless WebP for a graphic only where it
-//! is not larger than lossy, which needs the pixels to measure.
+//! ask: WebP ([`webp`]), AVIF ([`avif`]; 4:4:4 for a graphic, 4:2:0 for a photo), a
+//! progressive JPEG ([`jpeg`]) or an oxipng PNG ([`png`]), or the source's own bytes with metadata stripped. The decisions that
+//! need pixels (lossless or lossy WebP for [`WebpMode::Decide`], and the qualities of
+//! [`Quality::Auto`](super::request::Quality)) are made once per image by [`quality::choose`];
+//! this room encodes every width at what it chose and reports it.
 
 use std::borrow::Cow;
 
@@ -12,16 +13,13 @@ use super::avif::Chroma;
 use super::decode::{self, Decoded};
 use super::output::{Conversion, Encoded, Origin, Output};
 use super::pixels::Pixels;
-use super::request::{Op, Request, WebpMode};
+use super::request::{Op, Request};
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings};
-use super::{avif, classify, jpeg, metadata, png, webp};
+use super::{avif, classify, jpeg, metadata, png, quality, webp};
 use crate::error::{EncoderFault, ImageFault, InputFault};
 use crate::format::{Format, OutFormat};
 use crate::timings::{time, Stage};
-
-/// Width at which [`WebpMode::Decide`] tries both WebP modes on a graphic.
-pub const LOSSLESS_PROBE_WIDTH: u32 = 480;
 
 /// Decode `bytes` once and make every op of `req`, in order; then, when `req.offer_source`
 /// and the source may be served as is (upright, already sRGB), its stripped bytes.
@@ -48,16 +46,19 @@ pub fn encode(
         .into());
     }
     let mut resizer = Resizer::new();
-    let (lossless, mut probe) = match req.webp {
-        WebpMode::Lossy => (false, None),
-        WebpMode::Lossless => (true, None),
-        WebpMode::Decide => choose_lossless(&src, settings, &mut resizer)?,
-    };
     let chroma = if req.ops.iter().any(|op| op.format == OutFormat::Avif) {
         avif_chroma(&src)
     } else {
         Chroma::Half
     };
+    let choice = quality::choose(&src, req, settings, chroma, &mut resizer)?;
+    let lossless = choice.lossless;
+    let chosen = EncodeSettings {
+        jpeg_quality: choice.jpeg,
+        avif_quality: choice.avif,
+        ..settings.with_webp_quality(choice.webp)
+    };
+    let mut made = choice.made;
     let mut outputs = Vec::with_capacity(req.ops.len() + 1);
     let mut resized: Option<Cow<'_, Pixels>> = None;
     for op in &req.ops {
@@ -73,34 +74,34 @@ pub fn encode(
         let Some(px) = resized.as_deref() else {
             continue;
         };
-        // The lossless decision already encoded this width both ways: reuse the winner.
-        let reused = match probe.take() {
-            Some((a, b)) if op.format == OutFormat::Webp && a.width == op.width => {
-                Some(if lossless { a } else { b })
-            }
-            other => {
-                probe = other;
-                None
-            }
-        };
+        // The search already encoded this width at the chosen settings: reuse it.
+        let reused = made
+            .iter()
+            .position(|m| m.format == op.format && m.width == op.width)
+            .map(|i| made.swap_remove(i));
         let out = match reused {
             Some(out) => out,
-            None => encode_op(px, op, lossless, chroma, settings)?,
+            None => encode_op(px, op, lossless, chroma, &chosen)?,
         };
         outputs.push(out);
     }
     let servable = src.orientation == 1 && src.colour.is_none();
     if req.offer_source && servable {
         if let Some(stripped) = metadata::strip_metadata(bytes, src.format) {
-            outputs.push(Output {
-                width: src.pixels.width,
-                height: src.pixels.height,
-                format: OutFormat::of_source(src.format),
-                bytes: stripped,
-                origin: Origin::SourceBytes,
-            });
+            outputs.push(Output::new(
+                src.pixels.width,
+                src.pixels.height,
+                OutFormat::of_source(src.format),
+                stripped,
+                Origin::SourceBytes,
+            ));
         }
     }
+    let has = |f: OutFormat| {
+        req.ops
+            .iter()
+            .any(|o| o.format == f && o.origin == Origin::Encoded)
+    };
     let mut conversions: Vec<Conversion> =
         src.colour.iter().cloned().map(Conversion::Colour).collect();
     if src.orientation != 1 {
@@ -111,6 +112,10 @@ pub fn encode(
         width: src.pixels.width,
         height: src.pixels.height,
         lossless,
+        webp_quality: (!lossless && has(OutFormat::Webp)).then_some(choice.webp),
+        jpeg_quality: has(OutFormat::Jpeg).then_some(choice.jpeg),
+        avif_quality: has(OutFormat::Avif).then_some(choice.avif),
+        search_encodes: choice.encodes,
         orientation: src.orientation,
         frames: None,
         outputs,
@@ -161,69 +166,26 @@ fn encode_op(
             })
         }
     };
-    Ok(Output {
-        width: px.width,
-        height: px.height,
-        format: op.format,
-        bytes,
-        origin: Origin::Encoded,
-    })
+    let mut out = Output::new(px.width, px.height, op.format, bytes, Origin::Encoded);
+    match op.format {
+        OutFormat::Webp if !lossless => out.quality = Some(settings.webp_quality),
+        OutFormat::Jpeg => out.quality = Some(f32::from(settings.jpeg_quality)),
+        OutFormat::Avif => out.quality = Some(settings.avif_quality),
+        // Lossless: the resized pixels exactly.
+        _ => out.score = Some(100.0),
+    }
+    Ok(out)
 }
 
 /// The source's own bytes, metadata stripped, at its own size.
 fn source_output(bytes: &[u8], src: &Decoded, format: OutFormat) -> Result<Output, InputFault> {
     let stripped = metadata::strip_metadata(bytes, src.format)
         .ok_or(InputFault::Unstrippable(src.format.name()))?;
-    Ok(Output {
-        width: src.pixels.width,
-        height: src.pixels.height,
+    Ok(Output::new(
+        src.pixels.width,
+        src.pixels.height,
         format,
-        bytes: stripped,
-        origin: Origin::SourceBytes,
-    })
-}
-
-/// Lossless or lossy WebP for this source, and the probe encodes that decided it (lossless,
-/// lossy), to reuse when the probe width is also a variant width.
-///
-/// JPEGs never come here (the plan makes them lossy). A PNG or GIF that
-/// [`classify::is_graphic`] calls a graphic gets lossless WebP only if, at
-/// [`LOSSLESS_PROBE_WIDTH`] (or its own width when narrower), lossless is no larger than lossy:
-/// flat diagrams, icons and pixel art usually are, and then lossless is both sharper and
-/// smaller; a busy screenshot or a photo-like drawing is not, and then a reader should not pay
-/// for exactness. Deciding once at one fixed width keeps every width of an image in one mode
-/// and makes the decision independent of `--widths`.
-fn choose_lossless(
-    src: &Decoded,
-    settings: &EncodeSettings,
-    resizer: &mut Resizer,
-) -> Result<(bool, Option<(Output, Output)>), EncoderFault> {
-    if src.format == Format::Jpeg || !classify::is_graphic(&src.pixels) {
-        return Ok((false, None));
-    }
-    let width = src.pixels.width.min(LOSSLESS_PROBE_WIDTH);
-    let px = time(Stage::Resize, || resizer.to_width(&src.pixels, width))?;
-    if !webp::fits(px.width, px.height) {
-        // Too large for WebP at the probe width: nothing to compare, the rule's first answer.
-        return Ok((true, None));
-    }
-    let op = |format| Op {
-        width,
-        height: px.height,
-        format,
-        origin: Origin::Encoded,
-    };
-    let lossy = encode_op(&px, &op(OutFormat::Webp), false, Chroma::Half, settings)?;
-    // Lossless WebP is the expensive encode, so skip it where it cannot win: on the corpus's
-    // graphics it is never below 0.58× a fast (preset 0) PNG of the same pixels, so a lossy
-    // WebP under half that PNG is the smaller one for sure.
-    let png = time(Stage::Fallback, || png::encode(&px, 0))?;
-    if lossy.bytes.len() * 2 < png.len() {
-        return Ok((false, None));
-    }
-    let lossless = encode_op(&px, &op(OutFormat::Webp), true, Chroma::Half, settings)?;
-    Ok((
-        lossless.bytes.len() <= lossy.bytes.len(),
-        Some((lossless, lossy)),
+        stripped,
+        Origin::SourceBytes,
     ))
 }

@@ -10,6 +10,14 @@ use pixels::scaled_height;
 
 use crate::testutil::corpus;
 
+/// The defaults with fixed qualities (`--quality 80`), as before `--quality auto`.
+fn fixed() -> EncodeSettings {
+    EncodeSettings {
+        target: None,
+        ..EncodeSettings::default()
+    }
+}
+
 fn enc(name: &str, widths: &[u32]) -> Encoded {
     encode_bytes(
         &corpus(name),
@@ -141,6 +149,14 @@ fn fingerprint_covers_every_setting() {
             lossless: LosslessMode::Never,
             ..base.clone()
         },
+        EncodeSettings {
+            target: Some(80.0),
+            ..base.clone()
+        },
+        EncodeSettings {
+            target: None,
+            ..base.clone()
+        },
     ];
     for v in &variants {
         assert_ne!(v.fingerprint(), base.fingerprint());
@@ -205,6 +221,7 @@ fn animated_gif_is_refused_with_its_frame_count() {
         let req = Request {
             shape: Shape::Still,
             webp: WebpMode::Lossy,
+            quality: EncodeSettings::default().quality(),
             ops: vec![],
             offer_source: false,
         };
@@ -225,6 +242,11 @@ fn animated_gif_is_refused_with_its_frame_count() {
     assert_eq!(err, want, "{err}");
 }
 
+/// What a file on disk is made of: size, format, bytes and origin.
+fn file(o: &Output) -> (u32, u32, OutFormat, &[u8], Origin) {
+    (o.width, o.height, o.format, &o.bytes, o.origin)
+}
+
 /// Re-make exactly one output, as a repair does.
 fn one(bytes: &[u8], o: &Output, lossless: bool, s: &EncodeSettings) -> Result<Output, ImageFault> {
     let req = Request {
@@ -233,6 +255,12 @@ fn one(bytes: &[u8], o: &Output, lossless: bool, s: &EncodeSettings) -> Result<O
             WebpMode::Lossless
         } else {
             WebpMode::Lossy
+        },
+        // A repair re-makes the remembered quality; it never searches.
+        quality: Quality::Fixed {
+            webp: o.quality.unwrap_or(s.webp_quality),
+            jpeg: o.quality.map_or(s.jpeg_quality, |q| q as u8),
+            avif: o.quality.unwrap_or(s.avif_quality),
         },
         ops: vec![Op {
             width: o.width,
@@ -448,6 +476,8 @@ fn outputs_carry_no_metadata() {
                 format: OutFormat::Jpeg,
                 bytes: source,
                 origin: Origin::SourceBytes,
+                quality: None,
+                score: None,
             };
             assert!(
                 has_metadata(&src_out),
@@ -519,7 +549,7 @@ fn source_bytes_replace_a_bigger_reencode_only_when_upright() {
     // At q100 the re-encoded 3.5 KB JPEG grows, so the stripped source is served instead.
     let settings = EncodeSettings {
         jpeg_quality: 100,
-        ..EncodeSettings::default()
+        ..fixed()
     };
     let l = DecodeLimits::default();
     let source = corpus("gray-objects.jpg");
@@ -532,7 +562,10 @@ fn source_bytes_replace_a_bigger_reencode_only_when_upright() {
     assert_eq!(top.origin, Origin::SourceBytes);
     assert!(top.bytes.len() <= source.len());
     // A repair re-makes it identically.
-    assert_eq!(&one(&source, top, e.lossless, &settings).unwrap(), top);
+    assert_eq!(
+        file(&one(&source, top, e.lossless, &settings).unwrap()),
+        file(top)
+    );
     // Smaller widths are always encoded.
     assert!(e
         .outputs
@@ -558,7 +591,19 @@ fn outputs_are_deterministic_and_a_repair_remakes_them() {
         let bytes = corpus(name);
         for o in &a.outputs {
             let again = one(&bytes, o, a.lossless, &EncodeSettings::default()).unwrap();
-            assert_eq!(&again, o, "{name}: repair of {:?} {}", o.format, o.width);
+            // The same file (a repair does not score it again).
+            assert_eq!(
+                file(&again),
+                file(o),
+                "{name}: repair of {:?} {}",
+                o.format,
+                o.width
+            );
+            assert_eq!(
+                again.quality, o.quality,
+                "{name}: quality of {:?}",
+                o.format
+            );
         }
     }
 }
@@ -573,6 +618,8 @@ fn a_request_to_upscale_or_for_a_foreign_fallback_is_refused() {
         format,
         bytes: vec![],
         origin: Origin::Encoded,
+        quality: None,
+        score: None,
     };
     assert!(matches!(
         one(&bytes, &out(32, OutFormat::Webp), false, &s),
@@ -754,10 +801,13 @@ fn gif_loop_counts_map_like_gif2webp() {
     assert_eq!(animated::webp_loop_count(Some(2)), 3);
 }
 
-/// `LosslessMode::Auto`: a graphic gets lossless WebP only where lossless is no larger than lossy
-/// at the probe width; photos and JPEGs are always lossy.
+/// `LosslessMode::Auto` with a fixed quality: a graphic gets lossless WebP only where lossless
+/// is no larger than lossy at the probe width; photos and JPEGs are always lossy.
 #[test]
 fn auto_lossless_only_where_it_is_not_larger() {
+    let enc = |name: &str, widths: &[u32]| {
+        encode_bytes(&corpus(name), widths, &fixed(), &DecodeLimits::default()).unwrap()
+    };
     for (name, graphic) in [
         ("palette-diagram.png", true),
         ("diagram-release-cycle.png", true),
@@ -797,14 +847,46 @@ fn auto_lossless_only_where_it_is_not_larger() {
 }
 
 fn enc_avif(name: &str, widths: &[u32]) -> Encoded {
+    enc_avif_with(name, widths, &EncodeSettings::default())
+}
+
+fn enc_avif_with(name: &str, widths: &[u32], settings: &EncodeSettings) -> Encoded {
     crate::pipeline::execute::encode_bytes_as(
         &corpus(name),
         widths,
         &[OutFormat::Avif, OutFormat::Webp],
-        &EncodeSettings::default(),
+        settings,
         &DecodeLimits::default(),
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn auto_quality_searches_avif_to_the_target_and_remembers_it() {
+    let settings = EncodeSettings::default();
+    let target = settings.target.expect("auto is the default");
+    // 480 px is the probe width, where the search scored what it kept.
+    let e = enc_avif_with("rocket.jpg", &[480], &settings);
+    let avif = e
+        .outputs
+        .iter()
+        .find(|o| o.format == OutFormat::Avif)
+        .unwrap_or_else(|| panic!("{:?}", e.dropped));
+    let chosen = e.avif_quality.expect("the chosen AVIF quality is reported");
+    assert_eq!(avif.quality, Some(chosen));
+    let score = avif.score.expect("the searched width carries its score");
+    assert!(f64::from(score) >= f64::from(target), "{score} < {target}");
+    // The same search with a higher target never picks a lower AVIF quality.
+    let higher = EncodeSettings {
+        target: Some(target + 10.0),
+        ..EncodeSettings::default()
+    };
+    let h = enc_avif_with("rocket.jpg", &[480], &higher);
+    assert!(
+        h.avif_quality >= Some(chosen),
+        "{:?} < {chosen}",
+        h.avif_quality
+    );
 }
 
 /// Mean of each channel (R, G, B, A) over an image.
@@ -833,8 +915,14 @@ fn mean_abs_diff(a: &image::RgbaImage, b: &image::RgbaImage) -> f64 {
 fn avif_variants_decode_to_their_size_and_colours() {
     // A photo (4:2:0) and a graphic (4:4:4): each AVIF decodes to the size it claims, and its
     // pixels are the fallback's (the same resize, near-lossless) within a few levels.
+    // Fixed qualities: which format the guard keeps under `auto` depends on the search (for
+    // this graphic lossless WebP wins there), and this test is about what AVIF decodes to.
+    let fixed = EncodeSettings {
+        target: None,
+        ..EncodeSettings::default()
+    };
     for (name, width) in [("rocket.jpg", 320), ("diagram-release-cycle.png", 300)] {
-        let e = enc_avif(name, &[width]);
+        let e = enc_avif_with(name, &[width], &fixed);
         check_outputs(name, &e);
         let of = |f: OutFormat| e.outputs.iter().find(|o| o.format == f && o.width == width);
         let avif = of(OutFormat::Avif).unwrap_or_else(|| panic!("{name}: {:?}", e.dropped));
@@ -864,7 +952,17 @@ fn avif_keeps_alpha() {
     let bytes = corpus(name);
     let info = crate::probe::probe(&bytes).expect("probe");
     let formats = [OutFormat::Avif, OutFormat::Webp];
-    let (req, _) = crate::plan::request_for(&info, &[80], LosslessMode::Auto, &formats);
+    let (req, _) = crate::plan::request_for(
+        &info,
+        &[80],
+        LosslessMode::Auto,
+        &formats,
+        Quality::Fixed {
+            webp: 80.0,
+            jpeg: 80,
+            avif: 60.0,
+        },
+    );
     let s = EncodeSettings::default();
     let e = run(&bytes, &req, &s, &DecodeLimits::default()).expect("encode");
     let avif = e

@@ -54,3 +54,26 @@ pub fn encode(
         .map_err(|e| fail(format!("libwebp error {e:?}")))?;
     Ok(mem.to_vec())
 }
+
+/// Decode a still WebP file (as [`encode`] makes them) back to pixels, RGBA when it has alpha,
+/// for the quality judge.
+pub fn decode(bytes: &[u8]) -> Result<Pixels, EncoderFault> {
+    let fail = |reason: &str| EncoderFault::Failed {
+        format: OutFormat::Webp,
+        width: 0,
+        reason: reason.to_string(),
+    };
+    let img = webp::Decoder::new(bytes)
+        .decode()
+        .ok_or_else(|| fail("libwebp could not decode its own output"))?;
+    Ok(Pixels {
+        width: img.width(),
+        height: img.height(),
+        layout: if img.is_alpha() {
+            Layout::Rgba
+        } else {
+            Layout::Rgb
+        },
+        data: img.to_vec(),
+    })
+}

@@ -41,6 +41,8 @@ pub struct Done {
     pub errors: Vec<Error>,
     /// Remarks (a truncated file encoded with `--lenient`).
     pub warnings: Vec<ImageWarning>,
+    /// Trial encodes the quality search made (0 for a repair or fixed qualities).
+    pub search_encodes: u32,
 }
 
 /// The result of one job that needed work, by its index in the plan.
@@ -131,7 +133,13 @@ pub fn encode_bytes_as(
     limits: &DecodeLimits,
 ) -> std::result::Result<Encoded, ImageFault> {
     let info = crate::probe::probe(bytes)?;
-    let (request, dropped) = plan::request_for(&info, widths, settings.lossless, formats);
+    let (request, dropped) = plan::request_for(
+        &info,
+        widths,
+        settings.lossless,
+        formats,
+        settings.quality(),
+    );
     let enc = encode::run(bytes, &request, settings, limits)?;
     Ok(guard::select(enc, bytes.len(), dropped))
 }
@@ -178,12 +186,14 @@ fn process(
     }
     // The outputs live here until they are written; only their records leave this task.
     let outputs: Vec<Output>;
+    let mut search_encodes = 0;
     let (entry, files) = match &job.work {
         Work::Fresh(entry) => (entry.clone(), Vec::new()),
         Work::Encode { request, dropped } => {
             let enc = encode::run(&bytes, request, &cfg.encode, &cfg.limits)?;
             let chosen = guard::select(enc, bytes.len(), dropped.clone());
             let entry = Entry::of(&chosen);
+            search_encodes = chosen.search_encodes;
             outputs = chosen.outputs;
             let files = fresh_files(job, &entry, &outputs, writing.then_some(dest));
             (entry, files)
@@ -203,6 +213,7 @@ fn process(
         written: 0,
         errors: Vec::new(),
         warnings,
+        search_encodes,
     };
     write_files(dest, files, writing, &mut done);
     Ok(done)

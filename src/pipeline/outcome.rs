@@ -53,6 +53,7 @@ pub fn settle(
             (Work::Fresh(e), _) => Some(e.clone()),
             (_, Some(Ok(done))) => {
                 ir.status = ImageStatus::Encoded;
+                ir.search_encodes = done.search_encodes;
                 ir.warnings.extend(done.warnings);
                 report.summary.variants_written += done.written;
                 // A post never points at a variant that could not be written.
@@ -139,6 +140,9 @@ fn describe(ir: &mut ImageReport, job: &Job, entry: &Entry, content_width: u32) 
                 width: o.width,
                 height: o.height,
                 bytes: o.bytes,
+                bits_per_pixel: VariantReport::bpp(o.bytes, o.width, o.height),
+                quality: o.quality,
+                ssimulacra2: o.ssimulacra2,
             }
         })
         .collect();
@@ -173,6 +177,26 @@ fn bytes_for_reader(entry: &Entry, content_width: u32) -> u64 {
     pick(true).or_else(|| pick(false)).unwrap_or(0)
 }
 
+/// What a reader with a `slot` px wide slot downloads of one image: (with WebP, without). The
+/// narrowest candidate at least `slot` wide, else the widest; a reader with WebP takes the
+/// fallback when no WebP was kept.
+fn at_width(ir: &ImageReport, slot: u32) -> (u64, u64) {
+    let pick = |webp: bool| -> Option<u64> {
+        let mut v: Vec<&VariantReport> = ir
+            .variants
+            .iter()
+            .filter(|o| (o.format == OutFormat::Webp) == webp)
+            .collect();
+        v.sort_by_key(|o| o.width);
+        v.iter()
+            .find(|o| o.width >= slot)
+            .or(v.last())
+            .map(|o| o.bytes)
+    };
+    let fallback = pick(false).unwrap_or(0);
+    (pick(true).unwrap_or(fallback), fallback)
+}
+
 /// The slot width on wide screens: the last candidate of `sizes` ("…, 800px").
 pub fn content_width_of(sizes: &str) -> u32 {
     sizes
@@ -186,6 +210,7 @@ pub fn content_width_of(sizes: &str) -> u32 {
 /// Count the images' outcomes and bytes into the summary.
 pub fn summarise(report: &mut BuildReport) {
     let sm = &mut report.summary;
+    let mut scores: Vec<f64> = Vec::new();
     for ir in &report.images {
         match ir.status {
             ImageStatus::Encoded => sm.encoded += 1,
@@ -195,6 +220,23 @@ pub fn summarise(report: &mut BuildReport) {
         }
         sm.bytes_before += ir.bytes_before;
         sm.bytes_after += ir.bytes_after;
+        if ir.search_encodes > 0 {
+            sm.quality_searches += 1;
+            sm.search_encodes += u64::from(ir.search_encodes);
+        }
+        let (webp, fallback) = at_width(ir, 1440);
+        sm.bytes_at_1440_webp += webp;
+        sm.bytes_at_1440_fallback += fallback;
+        scores.extend(
+            ir.variants
+                .iter()
+                .filter(|v| v.format == OutFormat::Webp)
+                .filter_map(|v| v.ssimulacra2.map(f64::from)),
+        );
+    }
+    if !scores.is_empty() {
+        sm.ssimulacra2_mean = Some(scores.iter().sum::<f64>() / scores.len() as f64);
+        sm.ssimulacra2_min = scores.iter().copied().reduce(f64::min);
     }
     sm.refs_left = report.left.len();
     sm.errors = report.errors.len();

@@ -7,6 +7,13 @@ use super::*;
 use crate::cache::{OutputRecord, SourceRecord};
 use crate::scan::site::JekyllConfig;
 
+/// Fixed qualities, as `--quality 80` asks.
+const FIXED: Quality = Quality::Fixed {
+    webp: 80.0,
+    jpeg: 80,
+    avif: 60.0,
+};
+
 /// A disk on which exactly these destination-relative files are fresh.
 struct Disk(BTreeSet<String>);
 
@@ -85,7 +92,12 @@ fn a_new_jpeg_gets_webp_and_a_jpeg_fallback_per_width() {
         ]
     );
     assert_eq!(request.ops[0].height, 240);
-    assert_eq!(request.webp, WebpMode::Lossy, "JPEGs are photos");
+    // Under auto quality even a JPEG may need lossless WebP (when no lossy quality reaches the
+    // target); with a fixed quality JPEGs are photos.
+    assert_eq!(request.webp, WebpMode::Decide);
+    assert_eq!(request.quality, config().encode.quality());
+    let (fixed, _) = super::request(&plan.jobs[0].info, &[480], LosslessMode::Auto, FIXED);
+    assert_eq!(fixed.webp, WebpMode::Lossy, "JPEGs are photos");
     assert!(request.offer_source, "the source width is a variant width");
     assert!(dropped.is_empty());
     assert_eq!(
@@ -100,19 +112,23 @@ fn a_new_jpeg_gets_webp_and_a_jpeg_fallback_per_width() {
 #[test]
 fn lossless_mode_is_decided_by_the_plan_where_it_can_be() {
     let png = info(Format::Png, 300, 200, 1);
-    let mode = |m| request(&png, &[480], m).0.webp;
+    let mode = |m| request(&png, &[480], m, FIXED).0.webp;
     assert_eq!(mode(LosslessMode::Auto), WebpMode::Decide);
     assert_eq!(mode(LosslessMode::Always), WebpMode::Lossless);
     assert_eq!(mode(LosslessMode::Never), WebpMode::Lossy);
     let wide = info(Format::Png, 3000, 200, 1);
     // The source may stand in for a fallback larger than it, even above the widest width.
-    assert!(request(&wide, &[480], LosslessMode::Auto).0.offer_source);
+    assert!(
+        request(&wide, &[480], LosslessMode::Auto, FIXED)
+            .0
+            .offer_source
+    );
 }
 
 #[test]
 fn an_animated_gif_gets_animated_webp_and_itself() {
     let gif = info(Format::Gif, 350, 189, 56);
-    let (r, dropped) = request(&gif, &[175, 480], LosslessMode::Auto);
+    let (r, dropped) = request(&gif, &[175, 480], LosslessMode::Auto, FIXED);
     assert_eq!(r.shape, Shape::Animated);
     use OutFormat::*;
     assert_eq!(
@@ -129,7 +145,7 @@ fn an_animated_gif_gets_animated_webp_and_itself() {
 #[test]
 fn webp_too_large_is_dropped_up_front_with_its_reason() {
     let tall = info(Format::Png, 600, 30000, 1);
-    let (r, dropped) = request(&tall, &[480], LosslessMode::Never);
+    let (r, dropped) = request(&tall, &[480], LosslessMode::Never, FIXED);
     assert!(
         r.ops.iter().all(|o| o.format == OutFormat::Png),
         "{:?}",
@@ -225,11 +241,16 @@ fn known(cfg: &Config) -> (Manifest, String) {
         bytes: 10,
         hash: format!("{format}"),
         source_bytes,
+        quality: None,
+        ssimulacra2: None,
     };
     let entry = Entry {
         width: 100,
         height: 50,
         lossless: true,
+        webp_quality: None,
+        jpeg_quality: None,
+        avif_quality: None,
         outputs: vec![out(OutFormat::Webp, false), out(OutFormat::Png, true)],
         dropped: vec![],
         conversions: vec![],

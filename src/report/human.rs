@@ -230,6 +230,26 @@ fn headline(r: &BuildReport, dry_run: bool, st: &Style) -> String {
             human_bytes(s.bytes_after),
             human_bytes(s.bytes_before)
         );
+        let _ = writeln!(
+            out,
+            "  at 1440 px a reader downloads {} with WebP, {} without",
+            human_bytes(s.bytes_at_1440_webp),
+            human_bytes(s.bytes_at_1440_fallback)
+        );
+    }
+    if let (Some(mean), Some(min)) = (s.ssimulacra2_mean, s.ssimulacra2_min) {
+        let searched = if s.quality_searches > 0 {
+            format!(
+                "; quality searched for {} image(s), {} trial encode(s)",
+                s.quality_searches, s.search_encodes
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  SSIMULACRA2 of the WebP variants where measured: mean {mean:.1}, min {min:.1}{searched}"
+        );
     }
     out
 }

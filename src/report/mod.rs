@@ -25,6 +25,10 @@ use crate::scan::RefKind;
 
 pub use crate::units::human_bytes;
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
 /// Serialise a value as the sentence it displays as.
 fn as_text<T: Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
@@ -188,6 +192,26 @@ pub struct VariantReport {
     pub height: u32,
     /// Size.
     pub bytes: u64,
+    /// Bits per pixel: `bytes × 8 / (width × height)`.
+    pub bits_per_pixel: f64,
+    /// Encoder quality of a lossy variant (null: lossless, or the source's own bytes).
+    pub quality: Option<f32>,
+    /// SSIMULACRA2 against the source resized to this size, where it was measured: the width
+    /// the quality search ran on (and lossless variants, exact by construction: 100). Null
+    /// where not measured (the other widths of a lossy variant, and the source's own bytes).
+    pub ssimulacra2: Option<f32>,
+}
+
+impl VariantReport {
+    /// `bytes × 8 / (width × height)`, 0 for an empty size.
+    pub fn bpp(bytes: u64, width: u32, height: u32) -> f64 {
+        let px = u64::from(width) * u64::from(height);
+        if px == 0 {
+            0.0
+        } else {
+            bytes as f64 * 8.0 / px as f64
+        }
+    }
 }
 
 /// A variant not kept.
@@ -235,6 +259,9 @@ pub struct ImageReport {
     /// WebP was lossless.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lossless: Option<bool>,
+    /// Trial encodes the quality search made for this image in this run (0: none ran).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub search_encodes: u32,
     /// Its variant files.
     pub variants: Vec<VariantReport>,
     /// Variants not kept.
@@ -261,6 +288,7 @@ impl ImageReport {
             error_kind: None,
             warnings: vec![],
             lossless: None,
+            search_encodes: 0,
             variants: vec![],
             dropped: vec![],
             conversions: vec![],
@@ -405,6 +433,20 @@ pub struct BuildSummary {
     pub bytes_after: u64,
     /// Posts or files that could not be handled.
     pub errors: usize,
+    /// Images whose quality was searched in this run (`--quality auto`; a cached image or a
+    /// repair never searches: the manifest remembers the choice).
+    pub quality_searches: usize,
+    /// Trial encodes those searches made.
+    pub search_encodes: u64,
+    /// Mean SSIMULACRA2 of the WebP variants where measured (see [`VariantReport`]).
+    pub ssimulacra2_mean: Option<f64>,
+    /// Lowest such score.
+    pub ssimulacra2_min: Option<f64>,
+    /// What a reader with a 1440 px slot downloads, summed over the images: the narrowest
+    /// WebP at least 1440 px wide (else the widest), or the fallback without WebP.
+    pub bytes_at_1440_webp: u64,
+    /// The same for a reader without WebP: the fallbacks.
+    pub bytes_at_1440_fallback: u64,
 }
 
 /// A remark about the run that does not fail it.

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Quality side by side: SSIMULACRA2 of each tool's WebP variants against a Lanczos3 resize of
+the source to the same size (8-bit sRGB both sides; transparent pictures scored on white and on
+black, the lower kept), on the pictures every tool produced, with WebP bits per pixel.
+
+usage: quality.py IMAGES_DIR NAME=OUTDIR [NAME=OUTDIR ...]   (the first is the baseline)
+Output names understood: postpix's `<slug>-<width>.<hash>.webp` and `<stem>-<width>.webp`
+(eleventy.js and sharp.js name their files so). Scores come from the `ssim2` example
+(examples/ssim2.rs), built by run.sh or `cargo build --release --example ssim2`.
+"""
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+
+
+def slug(stem):
+    parts = re.split(r"[^A-Za-z0-9]+", stem)
+    return "-".join(p.lower() for p in parts if p)[:40] or "img"
+
+
+def webps(out_dir, sources):
+    """(source path, width) -> webp path for every WebP under out_dir."""
+    by_slug = {slug(Path(s).stem): s for s in sources}
+    by_stem = {Path(s).stem: s for s in sources}
+    found = {}
+    for p in Path(out_dir).rglob("*.webp"):
+        m = re.match(r"^(.*)-(\d+)\.[0-9a-f]{8}\.webp$", p.name)
+        if m and m.group(1) in by_slug:
+            found[(by_slug[m.group(1)], int(m.group(2)))] = p
+            continue
+        m = re.match(r"^(.*)-(\d+)\.webp$", p.name)
+        if m and m.group(1) in by_stem:
+            found[(by_stem[m.group(1)], int(m.group(2)))] = p
+    return found
+
+
+def main():
+    images = Path(sys.argv[1])
+    tools = [a.split("=", 1) for a in sys.argv[2:]]
+    target = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+    scorer = os.environ.get("SSIM2", str(target / "release/examples/ssim2"))
+    sources = sorted(str(p) for p in images.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".gif")
+                     and not p.name.startswith(("anim-", "liar-animated")))
+    found = {name: webps(d, sources) for name, d in tools}
+    common = sorted(set.intersection(*(set(f) for f in found.values())))
+    rows = {}
+    for name, _ in tools:
+        pairs = [(s, str(found[name][(s, w)])) for s, w in common]
+        r = subprocess.run([scorer], input="".join(f"{a}\t{b}\n" for a, b in pairs), capture_output=True,
+                           text=True, check=True)
+        lines = [l.split() for l in r.stdout.splitlines()]
+        scores = [float(x[0]) for x in lines]
+        nbytes = sum(Path(b).stat().st_size for _, b in pairs)
+        px = sum(int(x[1]) * int(x[2]) for x in lines)
+        ok = [s for s in scores if s == s]
+        rows[name] = dict(n=len(pairs), bytes=nbytes, bpp=nbytes * 8 / max(px, 1), mean=statistics.mean(ok),
+                          median=statistics.median(ok), min=min(ok), below60=sum(1 for s in ok if s < 60),
+                          nan=len(scores) - len(ok))
+    base = tools[0][0]
+    print(f"| who | WebP pictures | WebP bytes | bits per pixel | bytes / {base} | mean SSIMULACRA2 | median | min | < 60 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, _ in tools:
+        r = rows[name]
+        print(f"| {name} | {r['n']} | {r['bytes']} | {r['bpp']:.3f} | {r['bytes'] / rows[base]['bytes']:.3f} | "
+              f"{r['mean']:.1f} | {r['median']:.1f} | {r['min']:.1f} | {r['below60']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+//! `--quality auto`: every lossy variant's quality is searched per image and format so its
+//! SSIMULACRA2 reaches `--target`; the report says what was chosen and measured; the choice is
+//! remembered (a rebuild searches nothing, a repair re-makes the remembered quality); `--quality
+//! N` keeps one fixed quality.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{code, fixture, show, TestSite};
+use postpix::encode::{decode, judge, resize::Resizer, DecodeLimits, Pixels};
+
+/// A photo (JPEG), a photo PNG, a graphic, a transparent picture.
+const IMAGES: &[&str] = &[
+    "photo-dune.jpg",
+    "photo-coffee.png",
+    "diagram-release-cycle.png",
+    "alpha-skimage-logo.png",
+];
+
+fn site() -> TestSite {
+    let site = TestSite::copy_of("site-example");
+    let root = site.root.join("q");
+    std::fs::create_dir_all(root.join("_posts")).unwrap();
+    std::fs::create_dir_all(root.join("img")).unwrap();
+    let mut post = String::from("---\ntitle: q\n---\n");
+    for name in IMAGES {
+        std::fs::copy(fixture("corpus").join(name), root.join("img").join(name)).unwrap();
+        post.push_str(&format!("![{name}](/img/{name})\n\n"));
+    }
+    std::fs::write(root.join("_posts/2020-01-01-q.md"), post).unwrap();
+    std::fs::write(root.join("_config.yml"), "title: q\n").unwrap();
+    site
+}
+
+fn build(site: &TestSite, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["--json", "build", "q", "--no-rewrite", "--out", "out"];
+    args.extend_from_slice(extra);
+    let (v, out) = site.json(&args);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    v
+}
+
+fn decode_file(bytes: &[u8]) -> Pixels {
+    if bytes.get(8..12) == Some(b"WEBP") {
+        return postpix::encode::webp::decode(bytes).unwrap();
+    }
+    decode::decode(bytes, &DecodeLimits::default())
+        .unwrap()
+        .pixels
+}
+
+/// Score a variant file on disk against the source resized to its size, independently of the
+/// build's own numbers.
+fn score_of(site: &TestSite, source: &str, variant: &str) -> f64 {
+    let src = decode_file(&std::fs::read(site.root.join("q").join(source)).unwrap());
+    let out = decode_file(&std::fs::read(site.root.join("out").join(variant)).unwrap());
+    let reference = Resizer::new()
+        .to_width(&src, out.width)
+        .unwrap()
+        .into_owned();
+    // The decoder gives RGBA only where some pixel is not opaque; compare like with like.
+    judge::score(&reference, &out).unwrap()
+}
+
+fn variants(v: &serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    v["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| {
+            let src = i["source"].as_str().unwrap().to_string();
+            i["variants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |x| (src.clone(), x.clone()))
+        })
+        .collect()
+}
+
+#[test]
+fn auto_quality_reaches_its_target_where_it_measured() {
+    let site = site();
+    let target = 70.0;
+    let v = build(&site, &["--target", "70"]);
+    let mut checked = 0;
+    for (src, var) in variants(&v) {
+        let path = var["path"].as_str().unwrap();
+        // Every variant reports its format, bytes and bits per pixel; lossy ones their quality.
+        for field in [
+            "format",
+            "bytes",
+            "bits_per_pixel",
+            "quality",
+            "ssimulacra2",
+        ] {
+            assert!(var.get(field).is_some(), "{path}: no {field} in {var}");
+        }
+        let Some(reported) = var["ssimulacra2"].as_f64() else {
+            continue;
+        };
+        let measured = score_of(&site, &src, path);
+        assert!(
+            (measured - reported).abs() < 0.5,
+            "{path}: reported {reported}, measured {measured}"
+        );
+        assert!(
+            measured >= target - 0.5,
+            "{path}: {measured} below the target {target}"
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= IMAGES.len(),
+        "only {checked} variants were scored"
+    );
+    let sm = &v["summary"];
+    assert_eq!(sm["quality_searches"], IMAGES.len(), "{sm}");
+    assert!(sm["search_encodes"].as_u64().unwrap() >= IMAGES.len() as u64);
+    assert!(
+        sm["ssimulacra2_min"].as_f64().unwrap() >= target - 0.5,
+        "{sm}"
+    );
+    for field in [
+        "ssimulacra2_mean",
+        "bytes_at_1440_webp",
+        "bytes_at_1440_fallback",
+    ] {
+        assert!(sm[field].is_number(), "{field} missing: {sm}");
+    }
+}
+
+#[test]
+fn a_higher_target_costs_more_bytes_and_scores_higher() {
+    let (a, b) = (site(), site());
+    let low = build(&a, &["--target", "60"]);
+    let high = build(&b, &["--target", "85"]);
+    let webp_bytes = |v: &serde_json::Value| -> u64 {
+        variants(v)
+            .iter()
+            .filter(|(_, x)| x["format"] == "webp")
+            .map(|(_, x)| x["bytes"].as_u64().unwrap())
+            .sum()
+    };
+    let show = |v: &serde_json::Value| {
+        variants(v)
+            .iter()
+            .map(|(_, x)| {
+                format!(
+                    "{} {} q{} s{}",
+                    x["path"], x["bytes"], x["quality"], x["ssimulacra2"]
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        webp_bytes(&low) < webp_bytes(&high),
+        "{}\n---\n{}",
+        show(&low),
+        show(&high)
+    );
+    let mean = |v: &serde_json::Value| v["summary"]["ssimulacra2_mean"].as_f64().unwrap();
+    assert!(mean(&low) < mean(&high), "{} < {}", mean(&low), mean(&high));
+}
+
+#[test]
+fn the_choice_is_cached_and_a_repair_reuses_it() {
+    let site = site();
+    let first = build(&site, &[]);
+    assert_eq!(first["summary"]["quality_searches"], IMAGES.len());
+    // A rebuild of an unchanged site searches (and encodes) nothing.
+    let again = build(&site, &[]);
+    assert_eq!(
+        again["summary"]["quality_searches"], 0,
+        "{}",
+        again["summary"]
+    );
+    assert_eq!(again["summary"]["encoded"], 0);
+    // Same numbers reported from the manifest.
+    assert_eq!(variants(&first), variants(&again));
+    // A missing variant is re-made at the remembered quality, byte for byte, without a search.
+    let (_, lost) = variants(&first)
+        .into_iter()
+        .find(|(_, x)| x["format"] == "webp" && x["ssimulacra2"].is_null())
+        .expect("a lossy WebP at a width that was not searched");
+    let path = site.root.join("out").join(lost["path"].as_str().unwrap());
+    let before = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let repaired = build(&site, &[]);
+    assert_eq!(repaired["summary"]["quality_searches"], 0);
+    assert_eq!(repaired["summary"]["variants_written"], 1);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn a_fixed_quality_searches_nothing_and_says_so() {
+    let site = site();
+    let v = build(&site, &["--quality", "80"]);
+    assert_eq!(v["summary"]["quality_searches"], 0);
+    for (src, var) in variants(&v) {
+        match var["quality"].as_f64() {
+            Some(q) => assert_eq!(q, 80.0, "{src}: {var}"),
+            None => assert!(var["format"] != "jpeg", "{src}: {var}"),
+        }
+    }
+    let bad = site.run(&["build", "q", "--quality", "best"]);
+    assert_ne!(code(&bad), 0);
+}
