@@ -95,7 +95,7 @@ pub struct Settings {
     pub sizes: Option<String>,
     /// Cache folder (manifest). Default: .postpix/ in the site, or in --out DIR. Point CI's
     /// cache at it to make CI builds incremental.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub cache_dir: Option<PathBuf>,
     /// Worker threads. Default: the number of cores.
     #[arg(short, long, value_name = "N")]
