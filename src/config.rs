@@ -37,6 +37,17 @@ pub const DEFAULT_MAX_FILE_MB: u64 = 100;
 /// Default largest animation, frames × pixels, in megapixels.
 pub const DEFAULT_MAX_ANIMATION_MP: f64 = 1000.0;
 
+/// What stands in for an image while it loads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlaceholderMode {
+    /// Nothing: a blank box until the image arrives.
+    None,
+    /// The image's dominant colour as the `<img>`'s inline background (not for images with
+    /// transparency).
+    #[default]
+    Color,
+}
+
 /// The settings a user gives `build`, `check` and `watch`, before validation. The command line
 /// parses them (each option's help states its default, from the constants above);
 /// [`Config::from_settings`] checks them.
@@ -118,6 +129,10 @@ pub struct Settings {
     /// Accept truncated images with a warning instead of failing them.
     #[arg(long)]
     pub lenient: bool,
+    /// What the <img> shows while the image loads: its dominant colour as an inline
+    /// background (color), or nothing (none).
+    #[arg(long, value_enum, default_value_t = PlaceholderMode::Color)]
+    pub placeholder: PlaceholderMode,
 }
 
 /// Everything one run needs to know.
@@ -151,6 +166,8 @@ pub struct Config {
     pub memory_budget: u64,
     /// Largest animation, in frames × pixels per frame.
     pub max_animation_pixels: u64,
+    /// What the markup shows while an image loads.
+    pub placeholder: PlaceholderMode,
 }
 
 /// `sizes` for a content column `width` px wide.
@@ -186,6 +203,7 @@ impl Config {
             rewrite: true,
             memory_budget: DEFAULT_MEMORY_BUDGET_MB << 20,
             max_animation_pixels: (DEFAULT_MAX_ANIMATION_MP * 1e6) as u64,
+            placeholder: PlaceholderMode::default(),
         })
     }
 
@@ -224,6 +242,7 @@ impl Config {
         let anim = positive("--max-animation-pixels", s.max_animation_pixels)?;
         cfg.max_animation_pixels = (anim * 1e6) as u64;
         cfg.memory_budget = positive("--memory-budget", s.memory_budget)?.saturating_mul(1 << 20);
+        cfg.placeholder = s.placeholder;
         Ok(cfg)
     }
 

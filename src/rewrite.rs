@@ -439,6 +439,27 @@ pub fn picture(
     })
 }
 
+/// `p` with `color` (CSS `#rrggbb`) as the `<img>`'s background while it loads. The colour
+/// goes first in the style, so an author's own `background` still wins, and it paints the
+/// content box only: a theme's padding or border around images stays as it was, and nothing
+/// of the author's box changes (a background never sizes anything).
+pub fn with_placeholder(mut p: Picture, color: &str) -> Picture {
+    let ours = format!("background:{color} content-box");
+    match p.img_attrs.iter_mut().find(|(k, _)| k == "style") {
+        Some(slot) => {
+            let old = slot.1.take().unwrap_or_default();
+            let old = old.trim();
+            slot.1 = Some(if old.is_empty() {
+                ours
+            } else {
+                format!("{ours};{old}")
+            });
+        }
+        None => p.img_attrs.push(("style".into(), Some(ours))),
+    }
+    p
+}
+
 /// Replace `edits` (non-overlapping spans) in `text`; every other byte is copied as it is.
 pub fn splice(text: &str, edits: &[(Range<usize>, String)]) -> String {
     let mut sorted: Vec<&(Range<usize>, String)> = edits.iter().collect();
@@ -664,6 +685,36 @@ mod tests {
         picture(r, "o", &variants(), "r", sizes, (1000, 667), false)
             .unwrap()
             .to_html()
+    }
+
+    #[test]
+    fn the_placeholder_goes_first_in_the_style_and_keeps_the_authors_box() {
+        let r = html_ref(&[
+            ("src", Some("/a.png")),
+            ("style", Some("border:none; width:100%;")),
+            ("alt", Some("A")),
+        ]);
+        let p = picture(&r, "o", &variants(), "r", "S", (1000, 667), false).unwrap();
+        let html = with_placeholder(p, "#102030").to_html();
+        assert!(
+            html.contains(
+                "style=\"background:#102030 content-box;border:none; width:100%;height:auto\""
+            ),
+            "{html}"
+        );
+        assert!(html.contains("width=\"1000\" height=\"667\""), "{html}");
+        assert!(html.contains("alt=\"A\""), "{html}");
+        // Sized by the author: no style of ours but the colour, their attributes as they were.
+        let r = html_ref(&[("src", Some("/a.png")), ("width", Some("300"))]);
+        let p = picture(&r, "o", &variants(), "r", "S", (1000, 667), false).unwrap();
+        let html = with_placeholder(p, "#102030").to_html();
+        assert!(html.contains("width=\"300\""), "{html}");
+        assert!(!html.contains("height="), "{html}");
+        assert_eq!(html.matches("style=").count(), 1, "{html}");
+        assert!(
+            html.contains("style=\"background:#102030 content-box\""),
+            "{html}"
+        );
     }
 
     #[test]

@@ -254,6 +254,11 @@ fn check_site(site: &TestSite, baseurl: &str, build_args: &[&str]) -> usize {
             }
         }
     }
+    let placeholders: usize = a_results.iter().map(check_placeholders).sum();
+    assert!(
+        placeholders >= checked / 2,
+        "only {placeholders} placeholders were seen before load, for {checked} pictures"
+    );
     if build_args.contains(&"avif,webp") {
         assert!(avifs >= 20, "only {avifs} AVIFs were chosen by Chromium");
     } else {
@@ -267,6 +272,36 @@ fn check_site(site: &TestSite, baseurl: &str, build_args: &[&str]) -> usize {
         );
     }
     checked
+}
+
+/// While the variants are held back (none has arrived), every `<img>` whose markup carries a
+/// placeholder shows it: its computed background is that colour, painted in the content box
+/// only. Returns how many were seen.
+fn check_placeholders(a: &Value) -> usize {
+    let ctx = format!("{} @ {} px × DPR {}", a["page"], a["viewport"], a["dpr"]);
+    let mut seen = 0;
+    for (img, after) in a["beforeLoad"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(a["images"].as_array().unwrap())
+    {
+        let style = img["style"].as_str().unwrap_or("");
+        let Some(hex) = style.strip_prefix("background:#").map(|h| &h[..6]) else {
+            assert!(
+                !after["rewritten"].as_bool().unwrap() || !style.contains("background:#"),
+                "{ctx}: placeholder not first in the style: {style}"
+            );
+            continue;
+        };
+        let c = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap();
+        let want = format!("rgb({}, {}, {})", c(0), c(2), c(4));
+        assert_eq!(img["background"], want.as_str(), "{ctx}: {style}");
+        assert_eq!(img["clip"], "content-box", "{ctx}: {style}");
+        assert_eq!(img["naturalWidth"], 0, "{ctx}: already loaded: {img}");
+        seen += 1;
+    }
+    seen
 }
 
 /// Sources whose EXIF orientation Chromium ignores (the tag is stored as a SLONG, and Blink

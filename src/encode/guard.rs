@@ -225,6 +225,7 @@ mod tests {
             outputs,
             dropped: vec![],
             conversions: vec![],
+            placeholder: None,
         }
     }
 

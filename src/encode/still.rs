@@ -15,7 +15,7 @@ use super::pixels::Pixels;
 use super::request::{Op, Request, WebpMode};
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings};
-use super::{avif, classify, jpeg, metadata, png, webp};
+use super::{avif, classify, jpeg, metadata, placeholder, png, webp};
 use crate::error::{EncoderFault, ImageFault, InputFault};
 use crate::format::{Format, OutFormat};
 use crate::timings::{time, Stage};
@@ -116,6 +116,7 @@ pub fn encode(
         outputs,
         dropped: Vec::new(),
         conversions,
+        placeholder: placeholder::dominant(&src.pixels),
     })
 }
 

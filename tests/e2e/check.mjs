@@ -51,13 +51,31 @@ for (const vp of viewports) {
   });
   for (const page of pages) {
     const tab = await context.newPage();
-    await tab.route("**/*", (route) =>
-      route.request().url().startsWith(base) ? route.continue() : route.abort());
+    // Variant files are held back until the page has been looked at without them: what shows
+    // while images load (the placeholder colour) is recorded before any of them arrives.
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    await tab.route("**/*", async (route) => {
+      const url = route.request().url();
+      if (!url.startsWith(base)) return route.abort();
+      if (url.includes("/responsive/")) await gate;
+      return route.continue();
+    });
     const responses = [];
     tab.on("response", (r) => responses.push({ url: r.url(), status: r.status() }));
     const failed = [];
     tab.on("requestfailed", (r) => failed.push({ url: r.url(), error: r.failure()?.errorText }));
-    await tab.goto(`${base}/${page}`, { waitUntil: "load" });
+    await tab.goto(`${base}/${page}`, { waitUntil: "domcontentloaded" });
+    const beforeLoad = await tab.evaluate(() => Array.from(document.images).map((img) => {
+      const cs = getComputedStyle(img);
+      return {
+        background: cs.backgroundColor, clip: cs.backgroundClip,
+        style: img.getAttribute("style"), naturalWidth: img.naturalWidth,
+        currentSrc: img.currentSrc,
+      };
+    }));
+    release();
+    await tab.waitForLoadState("load");
     const images = await tab.evaluate(async () => {
       const out = [];
       for (const img of Array.from(document.images)) {
@@ -137,6 +155,7 @@ for (const vp of viewports) {
     });
     results.push({
       page, viewport: vp.width, dpr: vp.dpr, images: images.out, escapedMarkup: images.escaped,
+      beforeLoad,
       responses, failed: failed.filter((f) => f.url.startsWith(base)),
     });
     await tab.close();
