@@ -39,7 +39,8 @@ const browser = await chromium.launch({
          "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
 });
 
-const viewports = [
+// POSTPIX_E2E_VIEWPORTS (JSON, e.g. [{"width":375,"height":800,"dpr":1}]) replaces the default set.
+const viewports = process.env.POSTPIX_E2E_VIEWPORTS ? JSON.parse(process.env.POSTPIX_E2E_VIEWPORTS) : [
   { width: 375, height: 800, dpr: 2 },
   { width: 768, height: 900, dpr: 1 },
   { width: 1440, height: 900, dpr: 1 },
@@ -146,6 +147,8 @@ for (const vp of viewports) {
           avifSrcset: avifSource ? avifSource.srcset : null,
           imgSrcset: img.srcset || null,
           inLink: !!img.closest("a"),
+          loading: img.getAttribute("loading"),
+          sizes: img.getAttribute("sizes"),
         });
       }
       // Escaped markup shows up as text: kramdown turns a broken <img> into visible "&lt;img".
