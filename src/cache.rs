@@ -87,6 +87,39 @@ pub struct Entry {
     /// removed), kept so a cached run reports the same as the run that encoded it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conversions: Vec<Conversion>,
+    /// The colour shown while the image loads. A manifest written before placeholders existed
+    /// has none ([`Placeholder::Unknown`]): the plan re-encodes such an entry once (a cache
+    /// miss) when placeholders are on.
+    #[serde(default, skip_serializing_if = "Placeholder::is_unknown")]
+    pub placeholder: Placeholder,
+}
+
+/// The placeholder of an entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placeholder {
+    /// Not computed (an entry from an older manifest).
+    #[default]
+    Unknown,
+    /// The image has transparency: no background may stand behind it.
+    None,
+    /// The dominant colour, CSS `#rrggbb`.
+    Color(String),
+}
+
+impl Placeholder {
+    /// Not computed yet.
+    pub fn is_unknown(&self) -> bool {
+        *self == Placeholder::Unknown
+    }
+
+    /// The CSS colour, when there is one.
+    pub fn color(&self) -> Option<&str> {
+        match self {
+            Placeholder::Color(c) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 impl Entry {
@@ -123,6 +156,10 @@ impl Entry {
                 })
                 .collect(),
             conversions: chosen.conversions.clone(),
+            placeholder: match chosen.placeholder {
+                Some(c) => Placeholder::Color(crate::encode::placeholder::hex(c)),
+                None => Placeholder::None,
+            },
         }
     }
 }

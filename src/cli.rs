@@ -14,8 +14,10 @@ Examples:
   postpix build --out _build && jekyll build -s _build   # build step: the site stays untouched
   postpix check                        # CI: exit 1 if a post or variant is not up to date
   postpix watch --out _build & jekyll serve -s _build   # live preview while you write
+  postpix config                       # the settings in effect: defaults, _config.yml's postpix:, flags
 
-Exit codes: 0 success, 1 something failed or is stale (see the report), 2 usage or fatal error.
+Exit codes: 0 success, 1 something failed or is stale (see the report), 2 usage, configuration
+(_config.yml's postpix: block) or fatal error.
 Set NO_COLOR to turn colour off; --json prints a machine-readable report on stdout.";
 
 /// Make a Markdown blog fast: every GIF, PNG and JPEG your posts use becomes WebP plus an
@@ -53,6 +55,10 @@ pub enum Command {
     /// Build, then keep the site built while you write: a saved post, an added, replaced or
     /// deleted image is handled within about a second. Stops cleanly on Ctrl-C or SIGTERM.
     Watch(SiteArgs),
+    /// Print the effective settings and where each came from: the default, the `postpix:`
+    /// block of _config.yml, or a flag (a flag beats the file). Takes the same options as
+    /// build; writes nothing.
+    Config(SiteArgs),
 }
 
 /// The site and where its rewritten copy goes.

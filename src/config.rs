@@ -58,6 +58,17 @@ impl std::str::FromStr for QualityArg {
     }
 }
 
+/// What stands in for an image while it loads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlaceholderMode {
+    /// Nothing: a blank box until the image arrives.
+    None,
+    /// The image's dominant colour as the `<img>`'s inline background (not for images with
+    /// transparency).
+    #[default]
+    Color,
+}
+
 /// The settings a user gives `build`, `check` and `watch`, before validation. The command line
 /// parses them (each option's help states its default, from the constants above);
 /// [`Config::from_settings`] checks them.
@@ -123,7 +134,7 @@ pub struct Settings {
     pub sizes: Option<String>,
     /// Cache folder (manifest). Default: .postpix/ in the site, or in --out DIR. Point CI's
     /// cache at it to make CI builds incremental.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
     pub cache_dir: Option<PathBuf>,
     /// Worker threads. Default: the number of cores.
     #[arg(short, long, value_name = "N")]
@@ -146,6 +157,10 @@ pub struct Settings {
     /// Accept truncated images with a warning instead of failing them.
     #[arg(long)]
     pub lenient: bool,
+    /// What the <img> shows while the image loads: its dominant colour as an inline
+    /// background (color), or nothing (none).
+    #[arg(long, value_enum, default_value_t = PlaceholderMode::Color)]
+    pub placeholder: PlaceholderMode,
 }
 
 /// Everything one run needs to know.
@@ -179,6 +194,8 @@ pub struct Config {
     pub memory_budget: u64,
     /// Largest animation, in frames × pixels per frame.
     pub max_animation_pixels: u64,
+    /// What the markup shows while an image loads.
+    pub placeholder: PlaceholderMode,
 }
 
 /// `sizes` for a content column `width` px wide.
@@ -214,6 +231,7 @@ impl Config {
             rewrite: true,
             memory_budget: DEFAULT_MEMORY_BUDGET_MB << 20,
             max_animation_pixels: (DEFAULT_MAX_ANIMATION_MP * 1e6) as u64,
+            placeholder: PlaceholderMode::default(),
         })
     }
 
@@ -260,6 +278,7 @@ impl Config {
         let anim = positive("--max-animation-pixels", s.max_animation_pixels)?;
         cfg.max_animation_pixels = (anim * 1e6) as u64;
         cfg = cfg.with_memory_budget(s.memory_budget)?;
+        cfg.placeholder = s.placeholder;
         Ok(cfg)
     }
 

@@ -312,6 +312,34 @@ pub enum ConfigFault {
         /// What it must be, in words.
         wanted: &'static str,
     },
+    /// A key under `postpix:` that is no postpix setting.
+    #[error("`postpix.{key}` is not a postpix setting; the settings are: {accepted}")]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// Every key the block may hold.
+        accepted: String,
+    },
+    /// A key under `postpix:` that only the command line may set.
+    #[error("`postpix.{key}` cannot be set in _config.yml: {why}")]
+    FlagOnly {
+        /// The key.
+        key: String,
+        /// Why, and what to do instead.
+        why: &'static str,
+    },
+    /// A value under `postpix:` that its setting does not accept.
+    #[error("`postpix.{key}: {value}`: {problem}; {key} takes {accepted}")]
+    Value {
+        /// The key.
+        key: String,
+        /// The value as written.
+        value: String,
+        /// What is wrong with it.
+        problem: String,
+        /// What the key accepts, in words.
+        accepted: String,
+    },
 }
 
 #[cfg(test)]

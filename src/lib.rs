@@ -17,6 +17,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod config_file;
 pub mod container;
 pub mod encode;
 pub mod error;

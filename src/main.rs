@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use cli::{BuildArgs, Cli, Command, SiteArgs};
+use cli::{BuildArgs, Cli, Command, Target};
+use postpix::config_file::{self, Layered};
 use postpix::pipeline::{self, Mode, NoProgress};
 use postpix::report::human::{self, Style};
 use postpix::report::lines::{self, Level};
@@ -21,8 +22,11 @@ use postpix::Config;
 
 fn main() -> ExitCode {
     postpix::memory::tune_allocator();
-    let cli = Cli::parse();
-    match run(&cli) {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // Which flags were given, for layering them over _config.yml's `postpix:` block.
+    let sub = matches.subcommand().map_or(&matches, |(_, m)| m);
+    match run(&cli, sub) {
         Ok(code) => code,
         Err(e) => {
             let mut msg = format!("{} {e}", style().paint("error:", "1;31"));
@@ -66,13 +70,21 @@ fn code(failed: bool) -> ExitCode {
     ExitCode::from(u8::from(failed))
 }
 
-fn run(cli: &Cli) -> Result<ExitCode> {
+/// The settings of `_config.yml` under the flags given, and the checked configuration.
+fn config(t: &Target, flags: &ArgMatches) -> Result<(Layered, Config)> {
+    let layered = config_file::layer(&t.site, flags)?;
+    let cfg = layered.config(&t.site, t.out.as_deref())?;
+    Ok((layered, cfg))
+}
+
+fn run(cli: &Cli, flags: &ArgMatches) -> Result<ExitCode> {
     let st = style();
     match &cli.command {
         Command::Scan(a) => {
+            let layered = config_file::layer(&a.site, flags)?.settings;
             let cfg = Config::new(&a.site)?
-                .with_variant_dir(&a.variant_dir)?
-                .with_memory_budget(a.memory_budget)?;
+                .with_variant_dir(&layered.variant_dir)?
+                .with_memory_budget(layered.memory_budget)?;
             let report = pipeline::scan_report(&cfg).context("scan failed")?;
             if cli.json {
                 json(&report)?;
@@ -81,9 +93,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build(a) => build(cli, a, &st),
+        Command::Build(a) => build(cli, a, config(&a.target, flags)?.1, &st),
         Command::Check(a) => {
-            let cfg = Config::from_settings(&a.target.site, a.target.out.as_deref(), &a.settings)?;
+            let cfg = config(&a.target, flags)?.1;
             let report = pipeline::run(&cfg, Mode::Check, &NoProgress).context("check failed")?;
             if cli.json {
                 json(&report)?;
@@ -92,7 +104,16 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             }
             Ok(code(report.stale()))
         }
-        Command::Watch(a) => watch(cli, a, &st),
+        Command::Watch(a) => watch(cli, config(&a.target, flags)?.1, &st),
+        Command::Config(a) => {
+            let report = config(&a.target, flags)?.0.report();
+            if cli.json {
+                json(&report)?;
+            } else {
+                say(&human::config(&report, &st));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Restore(a) => {
             let cfg = Config::new(&a.site)?;
             let report = pipeline::restore(&cfg, a.dry_run).context("restore failed")?;
@@ -108,8 +129,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     }
 }
 
-fn build(cli: &Cli, a: &BuildArgs, st: &Style) -> Result<ExitCode> {
-    let mut cfg = Config::from_settings(&a.target.site, a.target.out.as_deref(), &a.settings)?;
+fn build(cli: &Cli, a: &BuildArgs, mut cfg: Config, st: &Style) -> Result<ExitCode> {
     cfg.rewrite = !a.no_rewrite;
     let mode = if a.dry_run { Mode::DryRun } else { Mode::Build };
     let bar = Bar::new(!cli.json && !cli.quiet && std::io::stderr().is_terminal());
@@ -131,10 +151,9 @@ fn build(cli: &Cli, a: &BuildArgs, st: &Style) -> Result<ExitCode> {
 }
 
 /// `postpix watch`: build, then hand every change to the library's watcher until a signal.
-fn watch(cli: &Cli, a: &SiteArgs, st: &Style) -> Result<ExitCode> {
+fn watch(cli: &Cli, cfg: Config, st: &Style) -> Result<ExitCode> {
     // A stream of lines has no single JSON report to print.
     anyhow::ensure!(!cli.json, "--json is not available for watch");
-    let cfg = Config::from_settings(&a.target.site, a.target.out.as_deref(), &a.settings)?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     // First signal: finish the batch in progress, save, exit 0. A second one: leave now (the

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cache::{self, Entry, FileCheck, Manifest};
-use crate::config::Config;
+use crate::config::{Config, PlaceholderMode};
 use crate::encode::{avif, webp, Dropped, Op, Origin, Quality, Request, Shape, WebpMode};
 use crate::encode::{pixels::scaled_height, LosslessMode};
 use crate::error::{EnvFault, ImageFault, InputFault};
@@ -247,7 +247,10 @@ fn work(
     cfg: &Config,
     disk: &dyn FileCheck,
 ) -> Work {
-    let Some(entry) = manifest.entries.get(key) else {
+    // An entry from before placeholders has none: encode it again (once) when they are wanted.
+    let wanted =
+        |e: &&Entry| !(cfg.placeholder == PlaceholderMode::Color && e.placeholder.is_unknown());
+    let Some(entry) = manifest.entries.get(key).filter(wanted) else {
         let (request, dropped) = request_for(
             info,
             &cfg.widths,

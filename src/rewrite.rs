@@ -326,6 +326,33 @@ fn column_width(sizes: &str) -> Option<u32> {
     (crate::config::sizes_for(w) == sizes).then_some(w)
 }
 
+/// `sizes` as the markup writes it: `auto, <list>` for a lazy image whose box never depends on
+/// the image's own size, else the list.
+fn auto_sizes(
+    own: &[(String, Option<String>)],
+    size: &AuthorSize,
+    eager: bool,
+    sizes: String,
+) -> String {
+    // A lazy image is laid out before it is fetched, so the browser knows its real width:
+    // `auto` (the HTML standard's auto sizes) lets it use that; browsers without auto sizes
+    // read the list after it. An eager image is fetched before layout and needs the list.
+    // Only where the box never depends on the image's own size: browsers give an auto-sized
+    // image `contain: size` with a 300×150 stand-in (the HTML standard's UA style), so it
+    // needs both a width and a height (ours, or both of the author's attributes).
+    let lazy = match own.iter().find(|(k, _)| k == "loading") {
+        Some((_, v)) => v.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("lazy")),
+        None => !eager,
+    };
+    let boxed =
+        size.adds_intrinsic_size() || (size.width_attr.is_some() && size.height_attr.is_some());
+    if lazy && boxed {
+        format!("auto, {sizes}")
+    } else {
+        sizes
+    }
+}
+
 /// Build the element for one reference. `original` is the exact text of `r.span`; `natural`
 /// is the source's upright size in pixels, the box the original `<img>` had before CSS.
 pub fn picture(
@@ -390,6 +417,7 @@ pub fn picture(
     let has = |own: &[(String, Option<String>)], n: &str| own.iter().any(|(k, _)| k == n);
     let size = AuthorSize::of(&own);
     let sizes = size.sizes(natural.0, sizes);
+    let sizes = auto_sizes(&own, &size, eager, sizes);
     let mut img: Vec<(String, Option<String>)> = vec![("src".into(), Some(url(top)))];
     if fallback.len() > 1 {
         let set: Vec<(String, u32)> = fallback.iter().map(|v| (url(v), v.width)).collect();
@@ -437,6 +465,27 @@ pub fn picture(
         img_attrs: img,
         original: original.to_string(),
     })
+}
+
+/// `p` with `color` (CSS `#rrggbb`) as the `<img>`'s background while it loads. The colour
+/// goes first in the style, so an author's own `background` still wins, and it paints the
+/// content box only: a theme's padding or border around images stays as it was, and nothing
+/// of the author's box changes (a background never sizes anything).
+pub fn with_placeholder(mut p: Picture, color: &str) -> Picture {
+    let ours = format!("background:{color} content-box");
+    match p.img_attrs.iter_mut().find(|(k, _)| k == "style") {
+        Some(slot) => {
+            let old = slot.1.take().unwrap_or_default();
+            let old = old.trim();
+            slot.1 = Some(if old.is_empty() {
+                ours
+            } else {
+                format!("{ours};{old}")
+            });
+        }
+        None => p.img_attrs.push(("style".into(), Some(ours))),
+    }
+    p
 }
 
 /// Replace `edits` (non-overlapping spans) in `text`; every other byte is copied as it is.
@@ -554,7 +603,7 @@ mod tests {
             .unwrap()
             .to_html();
         let avif = html
-            .find("<source type=\"image/avif\" srcset=\"/postimg/r/a-480.12345678.avif 480w, /postimg/r/a-960.12345678.avif 960w\" sizes=\"S\">")
+            .find("<source type=\"image/avif\" srcset=\"/postimg/r/a-480.12345678.avif 480w, /postimg/r/a-960.12345678.avif 960w\" sizes=\"auto, S\">")
             .expect(&html);
         // A browser without AVIF skips that <source> and still gets the WebP one, then the
         // <img> (which never names an AVIF).
@@ -581,7 +630,7 @@ mod tests {
         let html = p.to_html();
         assert!(!html.contains('\n') && !html.contains('\r'));
         assert!(html.starts_with(marker::OPEN));
-        assert!(html.contains("<source type=\"image/webp\" srcset=\"{{site.baseurl}}/postimg/responsive/a-480.12345678.webp 480w, {{site.baseurl}}/postimg/responsive/a-960.12345678.webp 960w\" sizes=\"S\">"));
+        assert!(html.contains("<source type=\"image/webp\" srcset=\"{{site.baseurl}}/postimg/responsive/a-480.12345678.webp 480w, {{site.baseurl}}/postimg/responsive/a-960.12345678.webp 960w\" sizes=\"auto, S\">"));
         assert!(
             html.contains("<img src=\"{{site.baseurl}}/postimg/responsive/a-960.12345678.jpg\"")
         );
@@ -667,6 +716,70 @@ mod tests {
     }
 
     #[test]
+    fn lazy_images_get_auto_sizes_and_the_eager_one_the_list() {
+        let r = html_ref(&[("src", Some("/a.png"))]);
+        let lazy = picture(&r, "o", &variants(), "r", "S", (1000, 667), false).unwrap();
+        assert_eq!(lazy.sizes, "auto, S");
+        assert_eq!(lazy.to_html().matches("sizes=\"auto, S\"").count(), 2);
+        let eager = picture(&r, "o", &variants(), "r", "S", (1000, 667), true).unwrap();
+        assert_eq!(eager.sizes, "S");
+        assert!(
+            !eager.to_html().contains("sizes=\"auto"),
+            "{}",
+            eager.to_html()
+        );
+        // The author's own loading decides: auto sizes only work on a lazy image.
+        let own = html_ref(&[("src", Some("/a.png")), ("loading", Some("eager"))]);
+        let p = picture(&own, "o", &variants(), "r", "S", (1000, 667), false).unwrap();
+        assert_eq!(p.sizes, "S");
+        let own = html_ref(&[("src", Some("/a.png")), ("loading", Some("LAZY"))]);
+        let p = picture(&own, "o", &variants(), "r", "S", (1000, 667), true).unwrap();
+        assert_eq!(p.sizes, "auto, S");
+        // A box that depends on the image's own size (a height alone) gets no auto: the
+        // browser would lay it out as 300 px wide (found by tests/e2e.rs at 375 px).
+        let half = html_ref(&[("src", Some("/a.png")), ("height", Some("206"))]);
+        let p = picture(&half, "o", &variants(), "r", "S", (1000, 667), false).unwrap();
+        assert_eq!(p.sizes, "S");
+        let both = html_ref(&[
+            ("src", Some("/a.png")),
+            ("width", Some("300")),
+            ("height", Some("206")),
+        ]);
+        let p = picture(&both, "o", &variants(), "r", "S", (1000, 667), false).unwrap();
+        assert_eq!(p.sizes, "auto, (max-width: 300px) 100vw, 300px");
+    }
+
+    #[test]
+    fn the_placeholder_goes_first_in_the_style_and_keeps_the_authors_box() {
+        let r = html_ref(&[
+            ("src", Some("/a.png")),
+            ("style", Some("border:none; width:100%;")),
+            ("alt", Some("A")),
+        ]);
+        let p = picture(&r, "o", &variants(), "r", "S", (1000, 667), false).unwrap();
+        let html = with_placeholder(p, "#102030").to_html();
+        assert!(
+            html.contains(
+                "style=\"background:#102030 content-box;border:none; width:100%;height:auto\""
+            ),
+            "{html}"
+        );
+        assert!(html.contains("width=\"1000\" height=\"667\""), "{html}");
+        assert!(html.contains("alt=\"A\""), "{html}");
+        // Sized by the author: no style of ours but the colour, their attributes as they were.
+        let r = html_ref(&[("src", Some("/a.png")), ("width", Some("300"))]);
+        let p = picture(&r, "o", &variants(), "r", "S", (1000, 667), false).unwrap();
+        let html = with_placeholder(p, "#102030").to_html();
+        assert!(html.contains("width=\"300\""), "{html}");
+        assert!(!html.contains("height="), "{html}");
+        assert_eq!(html.matches("style=").count(), 1, "{html}");
+        assert!(
+            html.contains("style=\"background:#102030 content-box\""),
+            "{html}"
+        );
+    }
+
+    #[test]
     fn an_author_style_gets_height_auto_beside_the_intrinsic_size() {
         // issue 17 item 1: `width:100%` with a fixed height attribute stretched the image.
         let r = html_ref(&[
@@ -703,12 +816,13 @@ mod tests {
         let col = crate::config::sizes_for(800);
         let r = html_ref(&[("src", Some("/a.png")), ("style", Some("width:45%"))]);
         assert!(
-            html_of(&r, &col).contains("sizes=\"(max-width: 800px) 45vw, 360px\""),
+            html_of(&r, &col).contains("sizes=\"auto, (max-width: 800px) 45vw, 360px\""),
             "{}",
             html_of(&r, &col)
         );
         let r = html_ref(&[("src", Some("/a.png")), ("style", Some("max-width:220px"))]);
-        assert!(html_of(&r, &col).contains("sizes=\"(max-width: 220px) 100vw, 220px\""));
+        assert!(html_of(&r, &col).contains("sizes=\"auto, (max-width: 220px) 100vw, 220px\""));
+        // A width alone leaves the height to the image's own ratio: no auto (see above).
         let r = html_ref(&[("src", Some("/a.png")), ("width", Some("292"))]);
         assert!(html_of(&r, &col).contains("sizes=\"(max-width: 292px) 100vw, 292px\""));
         // No width from the author: a source narrower than the column fills only its width.
@@ -724,7 +838,7 @@ mod tests {
         .unwrap()
         .to_html();
         assert!(
-            html.contains("sizes=\"(max-width: 500px) 100vw, 500px\""),
+            html.contains("sizes=\"auto, (max-width: 500px) 100vw, 500px\""),
             "{html}"
         );
     }

@@ -18,6 +18,7 @@ use super::decode;
 use super::metadata;
 use super::output::{Encoded, Origin, Output};
 use super::pixels::{Layout, Pixels};
+use super::placeholder;
 use super::request::Op;
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings, LosslessMode};
@@ -60,8 +61,11 @@ pub fn encode(
     }
     let mut resizer = Resizer::new();
     let mut timestamp_ms: i32 = 0;
+    let mut first = None;
     for frame in frames {
         let (full, delay) = frame?;
+        // The first frame is what shows first: its colour stands in while the file loads.
+        first.get_or_insert_with(|| placeholder::dominant(&full));
         for (op, enc) in &mut encoders {
             let px = resizer.to_width(&full, op.width)?;
             enc.add(&px, timestamp_ms)?;
@@ -98,6 +102,7 @@ pub fn encode(
         outputs,
         dropped: Vec::new(),
         conversions: metadata::removed(bytes, Format::Gif).into_iter().collect(),
+        placeholder: first.flatten(),
     })
 }
 

@@ -231,6 +231,7 @@ mod tests {
             outputs,
             dropped: vec![],
             conversions: vec![],
+            placeholder: None,
         }
     }
 

@@ -1,8 +1,8 @@
 //! Encode: one source file's bytes and the plan's [`Request`] in, candidate files out.
 //!
 //! Layered without circles: [`pixels`] is the one buffer type; the codecs ([`webp`], [`avif`], [`jpeg`],
-//! [`png`], [`animated`]'s WebP animation encoder), [`resize`], [`classify`] and [`colour`]
-//! depend only on it and on [`settings`]; [`decode`] turns bytes into pixels (through
+//! [`png`], [`animated`]'s WebP animation encoder), [`resize`], [`classify`], [`colour`] and
+//! [`placeholder`] depend only on it and on [`settings`]; [`decode`] turns bytes into pixels (through
 //! [`crate::container`] for headers); [`still`] and [`animated`] run a request; [`guard`]
 //! chooses, afterwards, which candidates are worth serving. [`run`] is the entry point: it
 //! dispatches on the request's shape and turns a codec panic into this image's failure.
@@ -19,6 +19,7 @@ pub mod judge;
 pub mod metadata;
 pub mod output;
 pub mod pixels;
+pub mod placeholder;
 pub mod png;
 pub mod quality;
 pub mod request;

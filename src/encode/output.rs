@@ -209,6 +209,8 @@ pub struct Encoded {
     /// What was done to the source on the way (the animation's outcome first, once chosen;
     /// then colour, orientation, metadata).
     pub conversions: Vec<Conversion>,
+    /// The dominant colour, shown while the image loads (`None`: the image has transparency).
+    pub placeholder: Option<[u8; 3]>,
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use super::pixels::Pixels;
 use super::request::{Op, Request};
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings};
-use super::{avif, classify, jpeg, metadata, png, quality, webp};
+use super::{avif, classify, jpeg, metadata, placeholder, png, quality, webp};
 use crate::error::{EncoderFault, ImageFault, InputFault};
 use crate::format::{Format, OutFormat};
 use crate::timings::{time, Stage};
@@ -121,6 +121,7 @@ pub fn encode(
         outputs,
         dropped: Vec::new(),
         conversions,
+        placeholder: placeholder::dominant(&src.pixels),
     })
 }
 

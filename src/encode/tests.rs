@@ -1043,3 +1043,45 @@ fn avif_settings_are_in_the_cache_key_only_when_avif_is_made() {
     quiet.encode.avif_quality = 10.0;
     assert_eq!(crate::plan::settings_fingerprint(&quiet), webp_only);
 }
+
+/// The placeholder comes from the decode the encoder already made: a colour for opaque stills
+/// and animations (from the first frame), none where a background would show through.
+#[test]
+fn opaque_images_get_a_placeholder_colour_and_transparent_ones_none() {
+    for name in [
+        "rocket.jpg",
+        "gray-cat.jpg",
+        "photo-chelsea-cat.png",
+        "earth.gif",
+    ] {
+        let e = enc(name, &[120]);
+        let c = e
+            .placeholder
+            .unwrap_or_else(|| panic!("{name}: no placeholder"));
+        if name.starts_with("gray") {
+            assert!(c[0] == c[1] && c[1] == c[2], "{name}: {c:?} is not gray");
+        }
+    }
+    for name in [
+        "alpha-wizard-clipart.png",
+        "palette-trns-interlaced-toucan.png",
+    ] {
+        assert_eq!(enc(name, &[80]).placeholder, None, "{name}");
+    }
+    let anim = encode_bytes(
+        &corpus("anim-banner-88x31.gif"),
+        &[88],
+        &EncodeSettings::default(),
+        &DecodeLimits::default(),
+    )
+    .unwrap();
+    let gif_bytes = corpus("anim-banner-88x31.gif");
+    let (_, _, mut frames) = decode::gif_frames(&gif_bytes, &DecodeLimits::default()).unwrap();
+    let (first, _) = frames.next().unwrap().unwrap();
+    assert_eq!(anim.placeholder, super::placeholder::dominant(&first));
+    // The same pixels give the same colour, run after run (it is part of the markup).
+    assert_eq!(
+        enc("rocket.jpg", &[120]).placeholder,
+        enc("rocket.jpg", &[240]).placeholder
+    );
+}

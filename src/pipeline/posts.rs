@@ -11,7 +11,7 @@ use std::path::Path;
 
 use super::Mode;
 use crate::cache::{self, Entry};
-use crate::config::Config;
+use crate::config::{Config, PlaceholderMode};
 use crate::error::{Error, Result};
 use crate::paths;
 use crate::plan::{self, Plan};
@@ -107,7 +107,12 @@ pub fn markup(
             }));
             continue;
         };
-        let Some((links, natural)) = links(rel, offer, cfg) else {
+        let Some(Linked {
+            links,
+            natural,
+            placeholder,
+        }) = links(rel, offer, cfg)
+        else {
             let why = offer
                 .images
                 .iter()
@@ -124,7 +129,13 @@ pub fn markup(
         let eager = eager && edits.is_empty();
         let (dir, sizes) = (&cfg.variant_dir, &cfg.sizes);
         match rewrite::picture(r, original, &links, dir, sizes, natural, eager) {
-            Ok(p) => edits.push((r.span.clone(), p.to_html())),
+            Ok(p) => {
+                let p = match (&placeholder, cfg.placeholder) {
+                    (Some(c), PlaceholderMode::Color) => rewrite::with_placeholder(p, c),
+                    _ => p,
+                };
+                edits.push((r.span.clone(), p.to_html()));
+            }
             Err(Skip::Ial) => left.push(note(NoteKind::Ial)),
             Err(_) => left.push(note(NoteKind::NoVariants)),
         }
@@ -137,9 +148,19 @@ pub fn markup(
     Markup { text, edits, left }
 }
 
-/// The variants of the source at `rel` as the markup names them, from its folder's set, and
-/// the source's upright size.
-fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<(Vec<VariantLink>, (u32, u32))> {
+/// What the markup of one source needs from its entry.
+struct Linked {
+    /// The variants as the markup names them.
+    links: Vec<VariantLink>,
+    /// The source's upright size.
+    natural: (u32, u32),
+    /// Its placeholder colour, if it has one.
+    placeholder: Option<String>,
+}
+
+/// The variants of the source at `rel` as the markup names them, from its folder's set, the
+/// source's upright size and its placeholder colour.
+fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<Linked> {
     let i = *offer.plan.job_of.get(rel)?;
     let job = &offer.plan.jobs[i];
     let entry = offer.entries[i].as_ref()?;
@@ -155,7 +176,11 @@ fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<(Vec<VariantLink>
             format: o.format,
         })
         .collect();
-    Some((links, (entry.width, entry.height)))
+    Some(Linked {
+        links,
+        natural: (entry.width, entry.height),
+        placeholder: entry.placeholder.color().map(String::from),
+    })
 }
 
 /// Apply one post's markup as `mode` says, and report it. Returns the text now on disk when

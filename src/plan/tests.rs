@@ -254,6 +254,7 @@ fn known(cfg: &Config) -> (Manifest, String) {
         outputs: vec![out(OutFormat::Webp, false), out(OutFormat::Png, true)],
         dropped: vec![],
         conversions: vec![],
+        placeholder: cache::Placeholder::Color("#102030".into()),
     };
     let mut m = Manifest::default();
     m.entries.insert(key.clone(), entry);
@@ -359,4 +360,42 @@ fn variant_folders_sit_beside_the_source() {
         "postimg/responsive"
     );
     assert_eq!(variant_folder("a.png", "responsive"), "responsive");
+}
+
+/// A manifest from before placeholders loads, and its entries are encoded once more (a cache
+/// miss, not an error) only when placeholders are wanted.
+#[test]
+fn an_entry_without_a_placeholder_is_encoded_again_when_one_is_wanted() {
+    let cfg = config();
+    let (mut m, key) = known(&cfg);
+    if let Some(e) = m.entries.get_mut(&key) {
+        e.placeholder = cache::Placeholder::Unknown;
+    }
+    let s = survey(vec![(
+        "p/a.png",
+        source(info(Format::Png, 100, 50, 1), "h1"),
+    )]);
+    let short = &key[..HASH_LEN];
+    let all = Disk(
+        [
+            format!("p/responsive/a-100.{short}.webp"),
+            format!("p/responsive/a-100.{short}.png"),
+        ]
+        .into(),
+    );
+    let p = plan(&s, &m, &cfg, &all);
+    assert_eq!(p.jobs[0].key, key, "the key is the same");
+    assert!(
+        matches!(p.jobs[0].work, Work::Encode { .. }),
+        "{:?}",
+        p.jobs[0].work
+    );
+    let mut none = cfg.clone();
+    none.placeholder = crate::config::PlaceholderMode::None;
+    let p = plan(&s, &m, &none, &all);
+    assert!(
+        matches!(p.jobs[0].work, Work::Fresh(_)),
+        "{:?}",
+        p.jobs[0].work
+    );
 }

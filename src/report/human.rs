@@ -6,7 +6,9 @@
 
 use std::fmt::Write;
 
-use super::{BuildReport, ImageReport, ImageStatus, RestoreReport, ScanReport};
+use super::{
+    BuildReport, ConfigReport, ImageReport, ImageStatus, RestoreReport, ScanReport, Source,
+};
 use crate::units::human_bytes;
 
 /// How text is decorated.
@@ -337,10 +339,63 @@ pub fn restore(r: &RestoreReport, quiet: bool, st: &Style) -> (String, String) {
     (out, err)
 }
 
+/// `postpix config`'s table: every setting, its value and where it came from.
+pub fn config(r: &ConfigReport, st: &Style) -> String {
+    let mut out = String::new();
+    let found = if r.found { "" } else { " (not found)" };
+    let _ = writeln!(out, "Settings for {}{found}:", r.file);
+    let width = r.settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
+    for s in &r.settings {
+        let value = match (&s.value, s.when_unset) {
+            (Some(v), _) => v.clone(),
+            (None, Some(means)) => format!("({means})"),
+            (None, None) => "(unset)".into(),
+        };
+        let source = match s.source {
+            Source::Default => st.paint("default", "2"),
+            Source::ConfigFile => st.paint("_config.yml", "1;36"),
+            Source::Flag => st.paint(&s.flag, "1;33"),
+        };
+        let only = if s.in_file { "" } else { "  (flag only)" };
+        let _ = writeln!(out, "  {:<width$}  {value:<24}  {source}{only}", s.key);
+    }
+    out.push_str(
+        "Set them under `postpix:` in _config.yml with these names; a flag beats the file.\n",
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Note, NoteKind};
+    use crate::report::{Note, NoteKind, SettingReport};
+
+    #[test]
+    fn config_shows_each_value_and_its_source() {
+        let setting = |key: &str, value: Option<&str>, source| SettingReport {
+            key: key.into(),
+            flag: format!("--{}", key.replace('_', "-")),
+            value: value.map(String::from),
+            source,
+            in_file: key != "jobs",
+            when_unset: (key == "sizes").then_some("follows content_width"),
+        };
+        let r = ConfigReport {
+            file: "/s/_config.yml".into(),
+            found: true,
+            settings: vec![
+                setting("quality", Some("70"), Source::ConfigFile),
+                setting("sizes", None, Source::Default),
+                setting("jobs", Some("2"), Source::Flag),
+            ],
+        };
+        let text = config(&r, &Style::default());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "Settings for /s/_config.yml:");
+        assert!(lines[1].starts_with("  quality  70 ") && lines[1].ends_with("_config.yml"));
+        assert!(lines[2].contains("(follows content_width)") && lines[2].ends_with("default"));
+        assert!(lines[3].ends_with("--jobs  (flag only)"), "{}", lines[3]);
+    }
 
     #[test]
     fn a_clean_check_says_so_and_a_stale_one_says_what_to_run() {

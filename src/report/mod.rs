@@ -152,6 +152,60 @@ impl ScanSummary {
     }
 }
 
+/// Where an effective setting came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Source {
+    /// Nobody set it: the built-in default.
+    #[serde(rename = "default")]
+    Default,
+    /// The `postpix:` block of the site's `_config.yml`.
+    #[serde(rename = "_config.yml")]
+    ConfigFile,
+    /// A flag on the command line (it beats `_config.yml`).
+    #[serde(rename = "flag")]
+    Flag,
+}
+
+impl Source {
+    /// `default`, `_config.yml` or `flag`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Default => "default",
+            Source::ConfigFile => "_config.yml",
+            Source::Flag => "flag",
+        }
+    }
+}
+
+/// One effective setting, as `postpix config` prints it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SettingReport {
+    /// The key of the `postpix:` block (`content_width`).
+    pub key: String,
+    /// The flag that sets it (`--content-width`).
+    pub flag: String,
+    /// The value, as a flag would take it (lists comma-separated); `None` when unset (the
+    /// setting then follows another: `sizes` follows `content_width`).
+    pub value: Option<String>,
+    /// Where it came from.
+    pub source: Source,
+    /// False for flag-only settings (`jobs`), which `_config.yml` may not hold.
+    pub in_file: bool,
+    /// What an unset value means, for the settings whose default is no value.
+    pub when_unset: Option<&'static str>,
+}
+
+/// The whole `postpix config` answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct ConfigReport {
+    /// The site's `_config.yml`.
+    pub file: String,
+    /// Whether it exists.
+    pub found: bool,
+    /// Every setting, in `--help` order.
+    pub settings: Vec<SettingReport>,
+}
+
 /// The whole `postpix scan` answer.
 #[derive(Debug, Serialize)]
 pub struct ScanReport {

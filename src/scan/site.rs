@@ -129,7 +129,7 @@ fn strings(doc: &YamlOwned, key: &str) -> Result<Vec<String>, ConfigFault> {
 }
 
 /// A scalar as Jekyll's Ruby would see it in a string context (`1` → `"1"`).
-fn scalar(v: &YamlOwned) -> Option<String> {
+pub(crate) fn scalar(v: &YamlOwned) -> Option<String> {
     match v {
         YamlOwned::Value(ScalarOwned::String(s)) => Some(s.clone()),
         YamlOwned::Value(ScalarOwned::Integer(i)) => Some(i.to_string()),

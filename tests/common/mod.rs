@@ -22,6 +22,11 @@ pub struct TestSite {
 }
 
 impl TestSite {
+    /// A site the test made itself at `root`, inside `dir` (removed with the site).
+    pub fn at(dir: tempfile::TempDir, root: PathBuf) -> TestSite {
+        TestSite { _dir: dir, root }
+    }
+
     /// Copy `tests/fixtures/<name>` into a fresh temp folder.
     pub fn copy_of(name: &str) -> TestSite {
         let dir = tempfile::tempdir().unwrap();

@@ -39,7 +39,8 @@ const browser = await chromium.launch({
          "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
 });
 
-const viewports = [
+// POSTPIX_E2E_VIEWPORTS (JSON, e.g. [{"width":375,"height":800,"dpr":1}]) replaces the default set.
+const viewports = process.env.POSTPIX_E2E_VIEWPORTS ? JSON.parse(process.env.POSTPIX_E2E_VIEWPORTS) : [
   { width: 375, height: 800, dpr: 2 },
   { width: 768, height: 900, dpr: 1 },
   { width: 1440, height: 900, dpr: 1 },
@@ -51,13 +52,31 @@ for (const vp of viewports) {
   });
   for (const page of pages) {
     const tab = await context.newPage();
-    await tab.route("**/*", (route) =>
-      route.request().url().startsWith(base) ? route.continue() : route.abort());
+    // Variant files are held back until the page has been looked at without them: what shows
+    // while images load (the placeholder colour) is recorded before any of them arrives.
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    await tab.route("**/*", async (route) => {
+      const url = route.request().url();
+      if (!url.startsWith(base)) return route.abort();
+      if (url.includes("/responsive/")) await gate;
+      return route.continue();
+    });
     const responses = [];
     tab.on("response", (r) => responses.push({ url: r.url(), status: r.status() }));
     const failed = [];
     tab.on("requestfailed", (r) => failed.push({ url: r.url(), error: r.failure()?.errorText }));
-    await tab.goto(`${base}/${page}`, { waitUntil: "load" });
+    await tab.goto(`${base}/${page}`, { waitUntil: "domcontentloaded" });
+    const beforeLoad = await tab.evaluate(() => Array.from(document.images).map((img) => {
+      const cs = getComputedStyle(img);
+      return {
+        background: cs.backgroundColor, clip: cs.backgroundClip,
+        style: img.getAttribute("style"), naturalWidth: img.naturalWidth,
+        currentSrc: img.currentSrc,
+      };
+    }));
+    release();
+    await tab.waitForLoadState("load");
     const images = await tab.evaluate(async () => {
       const out = [];
       for (const img of Array.from(document.images)) {
@@ -128,6 +147,8 @@ for (const vp of viewports) {
           avifSrcset: avifSource ? avifSource.srcset : null,
           imgSrcset: img.srcset || null,
           inLink: !!img.closest("a"),
+          loading: img.getAttribute("loading"),
+          sizes: img.getAttribute("sizes"),
         });
       }
       // Escaped markup shows up as text: kramdown turns a broken <img> into visible "&lt;img".
@@ -137,6 +158,7 @@ for (const vp of viewports) {
     });
     results.push({
       page, viewport: vp.width, dpr: vp.dpr, images: images.out, escapedMarkup: images.escaped,
+      beforeLoad,
       responses, failed: failed.filter((f) => f.url.startsWith(base)),
     });
     await tab.close();
