@@ -131,7 +131,7 @@ fn an_unknown_key_is_an_error_naming_the_file_and_the_key() {
             err.contains("`postpix.qualty` is not a postpix setting"),
             "{err}"
         );
-        assert!(err.contains("widths, formats"), "{err}");
+        assert!(err.contains("widths, quality, target, formats"), "{err}");
     }
     // Nothing was written.
     assert!(!site.path("postimg/responsive").exists());
