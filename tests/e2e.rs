@@ -105,30 +105,22 @@ fn percent_decode(s: &str) -> String {
         .into_owned()
 }
 
+/// A srcset's candidates as (width descriptor, URL).
+fn candidates(srcset: &str) -> impl Iterator<Item = (u32, String)> + '_ {
+    srcset.split(',').filter_map(|c| {
+        let mut it = c.split_whitespace();
+        let url = it.next()?;
+        let w: u32 = it.next()?.trim_end_matches('w').parse().ok()?;
+        Some((w, url.to_string()))
+    })
+}
+
 fn largest_candidate(srcset: &str) -> Option<String> {
-    srcset
-        .split(',')
-        .filter_map(|c| {
-            let mut it = c.split_whitespace();
-            let url = it.next()?;
-            let w: u32 = it.next()?.trim_end_matches('w').parse().ok()?;
-            Some((w, url.to_string()))
-        })
-        .max_by_key(|(w, _)| *w)
-        .map(|(_, u)| u)
+    candidates(srcset).max_by_key(|(w, _)| *w).map(|(_, u)| u)
 }
 
 fn smallest_candidate(srcset: &str) -> Option<String> {
-    srcset
-        .split(',')
-        .filter_map(|c| {
-            let mut it = c.split_whitespace();
-            let url = it.next()?;
-            let w: u32 = it.next()?.trim_end_matches('w').parse().ok()?;
-            Some((w, url.to_string()))
-        })
-        .min_by_key(|(w, _)| *w)
-        .map(|(_, u)| u)
+    candidates(srcset).min_by_key(|(w, _)| *w).map(|(_, u)| u)
 }
 
 fn file_name(url: &str) -> &str {

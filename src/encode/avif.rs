@@ -104,15 +104,7 @@ pub fn encode(
         (*im).color_primaries = ffi::AVIF_COLOR_PRIMARIES_BT709;
         (*im).transfer_characteristics = ffi::AVIF_TRANSFER_CHARACTERISTICS_SRGB;
         (*im).matrix_coefficients = ffi::AVIF_MATRIX_COEFFICIENTS_BT601;
-        let mut rgb = std::mem::MaybeUninit::<ffi::avifRGBImage>::zeroed();
-        ffi::avifRGBImageSetDefaults(rgb.as_mut_ptr(), im);
-        let mut rgb = rgb.assume_init();
-        rgb.depth = 8;
-        rgb.format = if alpha {
-            ffi::AVIF_RGB_FORMAT_RGBA
-        } else {
-            ffi::AVIF_RGB_FORMAT_RGB
-        };
+        let mut rgb = rgb_view(im, alpha);
         rgb.pixels = data.as_ptr().cast_mut();
         rgb.row_bytes = px.width * channels;
         check(ffi::avifImageRGBToYUV(im, &rgb)).map_err(fail)?;
@@ -145,6 +137,27 @@ pub fn encode(
     }
 }
 
+/// libavif's description of 8-bit RGB (RGBA with `alpha`) pixels the size of `im`, with no
+/// pixel buffer yet.
+///
+/// # Safety
+/// `im` must point to a live `avifImage`.
+unsafe fn rgb_view(im: *const ffi::avifImage, alpha: bool) -> ffi::avifRGBImage {
+    let mut rgb = std::mem::MaybeUninit::<ffi::avifRGBImage>::zeroed();
+    // SAFETY: avifRGBImageSetDefaults fills every field of the zeroed struct from `im`.
+    unsafe {
+        ffi::avifRGBImageSetDefaults(rgb.as_mut_ptr(), im);
+        let mut rgb = rgb.assume_init();
+        rgb.depth = 8;
+        rgb.format = if alpha {
+            ffi::AVIF_RGB_FORMAT_RGBA
+        } else {
+            ffi::AVIF_RGB_FORMAT_RGB
+        };
+        rgb
+    }
+}
+
 /// Decode an AVIF file to 8-bit RGB (RGBA when it has an alpha plane). `None` when libavif
 /// refuses the bytes.
 pub fn decode(bytes: &[u8]) -> Option<Pixels> {
@@ -162,15 +175,7 @@ pub fn decode(bytes: &[u8]) -> Option<Pixels> {
         ))
         .ok()?;
         let alpha = !(*im).alpha_plane.is_null();
-        let mut rgb = std::mem::MaybeUninit::<ffi::avifRGBImage>::zeroed();
-        ffi::avifRGBImageSetDefaults(rgb.as_mut_ptr(), im);
-        let mut rgb = rgb.assume_init();
-        rgb.depth = 8;
-        rgb.format = if alpha {
-            ffi::AVIF_RGB_FORMAT_RGBA
-        } else {
-            ffi::AVIF_RGB_FORMAT_RGB
-        };
+        let mut rgb = rgb_view(im, alpha);
         ffi::avifRGBImageAllocatePixels(&mut rgb);
         if rgb.pixels.is_null() {
             return None;
