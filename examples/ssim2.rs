@@ -1,4 +1,4 @@
-//! SSIMULACRA2 of image files against their sources, for benches/compare/quality.py.
+//! SSIMULACRA2 of image files (WebP, AVIF, PNG, JPEG, GIF) against their sources, for benches/compare/quality.py.
 //!
 //! stdin: one `SOURCE<TAB>VARIANT` per line; stdout: per line the score and the variant's width
 //! and height (`nan 0 0` when either file cannot be read). The source is decoded as postpix decodes it (EXIF orientation applied,
@@ -9,11 +9,17 @@
 
 use std::io::BufRead;
 
-use postpix::encode::{decode, judge, resize::Resizer, webp, DecodeLimits, Pixels};
+use postpix::encode::{avif, decode, judge, resize::Resizer, webp, DecodeLimits, Pixels};
 
 fn pixels(bytes: &[u8]) -> Option<Pixels> {
     if bytes.get(8..12) == Some(b"WEBP") {
         return webp::decode(bytes).ok();
+    }
+    if bytes
+        .get(4..12)
+        .is_some_and(|b| b == b"ftypavif" || b == b"ftypavis")
+    {
+        return avif::decode(bytes);
     }
     decode::decode(bytes, &DecodeLimits::default())
         .ok()

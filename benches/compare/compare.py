@@ -106,6 +106,71 @@ def prepare(images, stills_json, floors=True):
     return stills, {"webp": n_webp, "jpeg": n_jpeg, "png": n_webp - n_jpeg}
 
 
+QUALITY_RUNS = (
+    # (title, QUALITY_FORMAT, tools; the first is the baseline)
+    ("WebP, the default job", "webp", ("eleventy", "postpix-default", "postpix-q80", "postpix-matched", "sharp")),
+    ("AVIF, the AVIF job (pictures both tools gave an AVIF)", "avif", ("eleventy-avif", "postpix-avif")),
+    ("what an AVIF-capable browser fetches in the AVIF job (AVIF, else WebP)", "avif,webp",
+     ("eleventy-avif", "postpix-avif")),
+    ("WebP of the AVIF job (what a browser without AVIF fetches)", "webp", ("eleventy-avif", "postpix-avif")),
+)
+
+
+def quality_section(images, outs, samples, med):
+    """SSIMULACRA2 tables (quality.py) for every run whose tools were measured, and the
+    issue's bytes-at-quality and speed targets checked against them."""
+    text, targets = "", []
+    for title, fmt, tools in QUALITY_RUNS:
+        tools = [k for k in tools if k in samples]
+        if len(tools) < 2:
+            continue
+        js = RUN / f"quality-{fmt.replace(',', '-')}-{tools[0]}.json"
+        env = dict(os.environ, QUALITY_FORMAT=fmt, QUALITY_JSON=str(js))
+        q = subprocess.run([sys.executable, str(HERE / "quality.py"), images] +
+                           [f"{k}={outs / k}" for k in tools], capture_output=True, text=True, env=env)
+        text += (f"\n### Quality: {title}\n\n(benches/compare/quality.py, QUALITY_FORMAT={fmt}: SSIMULACRA2 "
+                 "against a Lanczos3 resize of the source, sRGB, transparent pictures on white and black, "
+                 "the lower kept)\n\n" + q.stdout +
+                 (f"\n(quality.py failed: {q.stderr[-500:]})\n" if q.returncode else ""))
+        if q.returncode == 0:
+            targets += quality_targets(fmt, tools, json.loads(js.read_text()), med)
+    if targets:
+        text += ("\n### The issue's targets (#12), from this run\n\n| target | measured | met? |\n|---|---|---|\n" +
+                 "\n".join(targets) + "\n")
+    print(text, file=sys.stderr)
+    return text
+
+
+def quality_targets(fmt, tools, rows, med):
+    """Rows of the targets table for one quality run."""
+    out = []
+
+    def row(name, value, ok):
+        out.append(f"| {name} | {value} | {'yes' if ok else '**no**'} |")
+    base = tools[0]
+    if fmt == "webp" and base == "eleventy" and "postpix-default" in rows:
+        p, e = rows["postpix-default"], rows[base]
+        r = p["bytes"] / e["bytes"]
+        row("default job: WebP bytes <= 0.80x eleventy-img's", f"{r:.3f}", r <= 0.80)
+        row("default job: mean SSIMULACRA2 >= eleventy-img's", f"{p['mean']:.1f} vs {e['mean']:.1f}",
+            p["mean"] >= e["mean"])
+        row("default job: no WebP variant below 60", f"{p['below60']} below 60 (min {p['min']:.1f})",
+            p["below60"] == 0)
+        w = med("postpix-default", "wall") / med("eleventy", "wall")
+        row("default job: wall <= 0.67x eleventy-img's (quality auto on)", f"{w:.3f}", w <= 0.67)
+    if fmt == "avif" and "postpix-avif" in rows:
+        p, e = rows["postpix-avif"], rows[base]
+        r = p["bytes"] / e["bytes"]
+        row("AVIF job: AVIF bytes <= eleventy-img's AVIF bytes (same pictures)", f"{r:.3f}", r <= 1.0)
+        row("AVIF job: mean AVIF SSIMULACRA2 >= eleventy-img's", f"{p['mean']:.1f} vs {e['mean']:.1f}",
+            p["mean"] >= e["mean"])
+        w = med("postpix-avif", "wall") / med("eleventy-avif", "wall")
+        row("AVIF job: wall <= 0.25x eleventy-img's", f"{w:.3f}", w <= 0.25)
+        m = med("postpix-avif", "rss_mb") / med("eleventy-avif", "rss_mb")
+        row("AVIF job: peak RSS <= 0.5x eleventy-img's", f"{m:.3f}", m <= 0.5)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("images")
@@ -140,15 +205,15 @@ def main():
     peers = [
         # key, label, kind
         ("postpix-matched", "postpix, job-matched (`--lossless never`)", "postpix", ["--lossless", "never"]),
-        ("eleventy", "eleventy-img 6.0.4 (concurrency 2)", "node", "eleventy.js"),
+        ("eleventy", "eleventy-img 6.0.4 (concurrency 2)", "node", ("eleventy.js",)),
         ("postpix-default", "postpix, defaults (`--quality auto`)", "postpix", []),
         ("postpix-q80", "postpix, defaults but `--quality 80` (the old default)", "postpix", ["--quality", "80"]),
-        ("sharp", "sharp, 2 at a time", "node", "sharp.js"),
+        ("sharp", "sharp, 2 at a time", "node", ("sharp.js",)),
         ("postpix-matched-p2", "postpix, job-matched, `--png-preset 2`", "postpix",
          ["--lossless", "never", "--png-preset", "2"]),
         ("postpix-default-p2", "postpix, defaults but `--png-preset 2`", "postpix", ["--png-preset", "2"]),
-        ("postpix-avif", "postpix `--formats avif,webp` (AVIF q60 speed 8)", "postpix", ["--formats", "avif,webp"]),
-        ("eleventy-avif", "eleventy-img 6.0.4, `formats: [avif, webp, auto]`", "node", "eleventy-avif.js"),
+        ("postpix-avif", "postpix `--formats avif,webp` (quality auto for both)", "postpix", ["--formats", "avif,webp"]),
+        ("eleventy-avif", "eleventy-img 6.0.4, `formats: [avif, webp, auto]`", "node", ("eleventy.js", "avif,webp,auto")),
         ("floor-cwebp", f"floor: cwebp alone on pre-resized inputs ({counts['webp']} WebP)", "xargs", ("cwebp", "cwebp")),
         ("floor-oxipng", f"floor: oxipng -o 2 alone on pre-resized PNGs ({counts['png']})", "xargs", (oxipng, "oxipng")),
         ("floor-cjpeg", f"floor: cjpeg -optimize -progressive alone ({counts['jpeg']} JPEG)", "xargs", ("cjpeg", "cjpeg")),
@@ -163,7 +228,7 @@ def main():
         for key, label, kind, arg in peers:
             out = fresh(outs / key)
             if kind == "node":
-                m, _ = timed(["node", str(HERE / arg), str(stills_json), str(out)])
+                m, _ = timed(["node", str(HERE / arg[0]), str(stills_json), str(out), *arg[1:]])
                 by, files = bytes_by_format(out)
             elif kind == "xargs":
                 m, _ = timed(xargs(*arg))
@@ -281,15 +346,7 @@ def main():
         f"- {a.reps} interleaved repetitions, medians; reproduce: `benches/compare/setup.sh && benches/compare/run.sh`",
     ]
     # Quality: SSIMULACRA2 of every tool's WebP (last repetition's files) on the common pictures.
-    qual_tools = [k for k in ("eleventy", "postpix-default", "postpix-q80", "postpix-matched", "sharp") if k in samples]
-    quality = ""
-    if len(qual_tools) >= 2:
-        q = subprocess.run([sys.executable, str(HERE / "quality.py"), a.images] +
-                           [f"{k}={outs / k}" for k in qual_tools], capture_output=True, text=True)
-        quality = ("\n### WebP quality (benches/compare/quality.py: SSIMULACRA2 against a Lanczos3 resize of "
-                   "the source, sRGB, transparent pictures on white and black, the lower kept)\n\n" + q.stdout +
-                   (f"\n(quality.py failed: {q.stderr[-500:]})\n" if q.returncode else ""))
-        print(quality, file=sys.stderr)
+    quality = quality_section(a.images, outs, samples, med)
     report = ("## postpix vs peers: the job on " + f"`{a.images}`\n\n" + "\n".join(facts) + "\n\n" + table +
               "\n\n### Ratios of postpix to the peers (one run, medians)\n\n" + ratio_text + "\n" + quality +
               "\n\n<details><summary>every repetition</summary>\n\n" + "\n".join(raw) + "\n\n</details>\n")

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
-"""Quality side by side: SSIMULACRA2 of each tool's WebP variants against a Lanczos3 resize of
+"""Quality side by side: SSIMULACRA2 of each tool's WebP variants (QUALITY_FORMAT=avif: AVIF;
+QUALITY_FORMAT=avif,webp: per picture the first of those the tool produced) against a Lanczos3 resize of
 the source to the same size (8-bit sRGB both sides; transparent pictures scored on white and on
-black, the lower kept), on the pictures every tool produced, with WebP bits per pixel.
+black, the lower kept), on the pictures every tool produced, with bits per pixel.
 
 usage: quality.py IMAGES_DIR NAME=OUTDIR [NAME=OUTDIR ...]   (the first is the baseline)
 Output names understood: postpix's `<slug>-<width>.<hash>.webp` and `<stem>-<width>.webp`
 (eleventy.js and sharp.js name their files so). Scores come from the `ssim2` example
 (examples/ssim2.rs), built by run.sh or `cargo build --release --example ssim2`.
 """
+import json
 import os
 import re
 import statistics
@@ -23,17 +25,17 @@ def slug(stem):
     return "-".join(p.lower() for p in parts if p)[:40] or "img"
 
 
-def webps(out_dir, sources):
-    """(source path, width) -> webp path for every WebP under out_dir."""
+def variants(out_dir, sources, ext):
+    """(source path, width) -> variant path for every `.ext` file under out_dir."""
     by_slug = {slug(Path(s).stem): s for s in sources}
     by_stem = {Path(s).stem: s for s in sources}
     found = {}
-    for p in Path(out_dir).rglob("*.webp"):
-        m = re.match(r"^(.*)-(\d+)\.[0-9a-f]{8}\.webp$", p.name)
+    for p in Path(out_dir).rglob(f"*.{ext}"):
+        m = re.match(r"^(.*)-(\d+)\.[0-9a-f]{8}\." + ext + "$", p.name)
         if m and m.group(1) in by_slug:
             found[(by_slug[m.group(1)], int(m.group(2)))] = p
             continue
-        m = re.match(r"^(.*)-(\d+)\.webp$", p.name)
+        m = re.match(r"^(.*)-(\d+)\." + ext + "$", p.name)
         if m and m.group(1) in by_stem:
             found[(by_stem[m.group(1)], int(m.group(2)))] = p
     return found
@@ -46,7 +48,16 @@ def main():
     scorer = os.environ.get("SSIM2", str(target / "release/examples/ssim2"))
     sources = sorted(str(p) for p in images.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".gif")
                      and not p.name.startswith(("anim-", "liar-animated")))
-    found = {name: webps(d, sources) for name, d in tools}
+    # QUALITY_FORMAT=avif,webp scores what an AVIF-capable browser fetches: per picture the
+    # first format the tool produced (postpix leaves AVIF out where it is larger than WebP).
+    exts = os.environ.get("QUALITY_FORMAT", "webp").split(",")
+    ext = "/".join(exts)
+    found = {}
+    for name, d in tools:
+        found[name] = {}
+        for e in exts:
+            for k, v in variants(d, sources, e).items():
+                found[name].setdefault(k, v)
     common = sorted(set.intersection(*(set(f) for f in found.values())))
     rows = {}
     for name, _ in tools:
@@ -62,12 +73,16 @@ def main():
                           median=statistics.median(ok), min=min(ok), below60=sum(1 for s in ok if s < 60),
                           nan=len(scores) - len(ok))
     base = tools[0][0]
-    print(f"| who | WebP pictures | WebP bytes | bits per pixel | bytes / {base} | mean SSIMULACRA2 | median | min | < 60 |")
+    print(f"| who | {ext} pictures | {ext} bytes | bits per pixel | bytes / {base} | mean SSIMULACRA2 | median | min | < 60 |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, _ in tools:
         r = rows[name]
         print(f"| {name} | {r['n']} | {r['bytes']} | {r['bpp']:.3f} | {r['bytes'] / rows[base]['bytes']:.3f} | "
               f"{r['mean']:.1f} | {r['median']:.1f} | {r['min']:.1f} | {r['below60']} |")
+
+
+    if os.environ.get("QUALITY_JSON"):
+        Path(os.environ["QUALITY_JSON"]).write_text(json.dumps(rows))
 
 
 if __name__ == "__main__":

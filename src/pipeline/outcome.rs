@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::execute::Outcome;
 use super::Mode;
-use crate::cache::{Entry, Manifest, OutputRecord};
+use crate::cache::{Entry, Manifest};
 use crate::format::OutFormat;
 use crate::plan::{Job, Plan, Refusal, Work};
 use crate::report::{
@@ -162,39 +162,66 @@ fn describe(ir: &mut ImageReport, job: &Job, entry: &Entry, content_width: u32) 
 /// What a WebP-capable desktop reader downloads for an entry (see
 /// [`BuildSummary`](crate::report::BuildSummary)).
 fn bytes_for_reader(entry: &Entry, content_width: u32) -> u64 {
-    let pick = |webp: bool| -> Option<u64> {
-        let mut v: Vec<&OutputRecord> = entry
-            .outputs
-            .iter()
-            .filter(|o| (o.format == OutFormat::Webp) == webp)
-            .collect();
-        v.sort_by_key(|o| o.width);
-        v.iter()
-            .find(|o| o.width >= content_width)
-            .or(v.last())
-            .map(|o| o.bytes)
-    };
-    pick(true).or_else(|| pick(false)).unwrap_or(0)
+    let items = entry.outputs.iter().map(|o| (o.format, o.width, o.bytes));
+    fetched(items, Reader::Webp, content_width)
 }
 
-/// What a reader with a `slot` px wide slot downloads of one image: (with WebP, without). The
-/// narrowest candidate at least `slot` wide, else the widest; a reader with WebP takes the
-/// fallback when no WebP was kept.
-fn at_width(ir: &ImageReport, slot: u32) -> (u64, u64) {
-    let pick = |webp: bool| -> Option<u64> {
-        let mut v: Vec<&VariantReport> = ir
-            .variants
-            .iter()
-            .filter(|o| (o.format == OutFormat::Webp) == webp)
+/// Which modern formats a reader's browser decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reader {
+    /// AVIF and WebP: it takes AVIF where there is one, else WebP, else the fallback.
+    Avif,
+    /// WebP only: WebP, else the fallback.
+    Webp,
+    /// Neither: the fallback (JPEG, PNG, GIF).
+    Neither,
+}
+
+impl Reader {
+    /// Formats the reader takes, most preferred first (the fallback family last).
+    fn takes(self) -> &'static [OutFormat] {
+        match self {
+            Reader::Avif => &[OutFormat::Avif, OutFormat::Webp],
+            Reader::Webp => &[OutFormat::Webp],
+            Reader::Neither => &[],
+        }
+    }
+}
+
+/// The bytes `reader` fetches of one image for a `slot` px wide slot, from its variants
+/// (format, width, bytes): the first format it takes that has variants (else the fallback),
+/// and of those the narrowest at least `slot` wide, else the widest.
+fn fetched(
+    variants: impl Iterator<Item = (OutFormat, u32, u64)> + Clone,
+    reader: Reader,
+    slot: u32,
+) -> u64 {
+    let of = |keep: &dyn Fn(OutFormat) -> bool| -> Option<u64> {
+        let mut v: Vec<(u32, u64)> = variants
+            .clone()
+            .filter(|(f, ..)| keep(*f))
+            .map(|(_, w, b)| (w, b))
             .collect();
-        v.sort_by_key(|o| o.width);
-        v.iter()
-            .find(|o| o.width >= slot)
-            .or(v.last())
-            .map(|o| o.bytes)
+        v.sort_unstable();
+        v.iter().find(|(w, _)| *w >= slot).or(v.last()).map(|x| x.1)
     };
-    let fallback = pick(false).unwrap_or(0);
-    (pick(true).unwrap_or(fallback), fallback)
+    reader
+        .takes()
+        .iter()
+        .find_map(|&f| of(&|g| g == f))
+        .or_else(|| of(&|g: OutFormat| !g.is_modern()))
+        .unwrap_or(0)
+}
+
+/// What readers with a `slot` px wide slot download of one image: (with AVIF, with WebP only,
+/// with neither).
+fn at_width(ir: &ImageReport, slot: u32) -> (u64, u64, u64) {
+    let items = ir.variants.iter().map(|o| (o.format, o.width, o.bytes));
+    (
+        fetched(items.clone(), Reader::Avif, slot),
+        fetched(items.clone(), Reader::Webp, slot),
+        fetched(items, Reader::Neither, slot),
+    )
 }
 
 /// The slot width on wide screens: the last candidate of `sizes` ("…, 800px").
@@ -207,10 +234,19 @@ pub fn content_width_of(sizes: &str) -> u32 {
         .unwrap_or(800)
 }
 
+/// Mean and minimum of `scores` (none when empty).
+fn mean_min(scores: &[f64]) -> (Option<f64>, Option<f64>) {
+    if scores.is_empty() {
+        return (None, None);
+    }
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    (Some(mean), scores.iter().copied().reduce(f64::min))
+}
+
 /// Count the images' outcomes and bytes into the summary.
 pub fn summarise(report: &mut BuildReport) {
     let sm = &mut report.summary;
-    let mut scores: Vec<f64> = Vec::new();
+    let (mut scores, mut avif_scores) = (Vec::new(), Vec::new());
     for ir in &report.images {
         match ir.status {
             ImageStatus::Encoded => sm.encoded += 1,
@@ -224,20 +260,57 @@ pub fn summarise(report: &mut BuildReport) {
             sm.quality_searches += 1;
             sm.search_encodes += u64::from(ir.search_encodes);
         }
-        let (webp, fallback) = at_width(ir, 1440);
+        let (avif, webp, fallback) = at_width(ir, 1440);
+        sm.bytes_at_1440_avif += avif;
         sm.bytes_at_1440_webp += webp;
         sm.bytes_at_1440_fallback += fallback;
-        scores.extend(
-            ir.variants
-                .iter()
-                .filter(|v| v.format == OutFormat::Webp)
-                .filter_map(|v| v.ssimulacra2.map(f64::from)),
-        );
+        for v in &ir.variants {
+            match (v.format, v.ssimulacra2) {
+                (OutFormat::Webp, Some(x)) => scores.push(f64::from(x)),
+                (OutFormat::Avif, Some(x)) => avif_scores.push(f64::from(x)),
+                _ => {}
+            }
+        }
     }
-    if !scores.is_empty() {
-        sm.ssimulacra2_mean = Some(scores.iter().sum::<f64>() / scores.len() as f64);
-        sm.ssimulacra2_min = scores.iter().copied().reduce(f64::min);
-    }
+    (sm.ssimulacra2_mean, sm.ssimulacra2_min) = mean_min(&scores);
+    (sm.avif_ssimulacra2_mean, sm.avif_ssimulacra2_min) = mean_min(&avif_scores);
     sm.refs_left = report.left.len();
     sm.errors = report.errors.len();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (format, width, bytes) of an image with AVIF, WebP and a JPEG fallback at 480 and 1440.
+    const ALL: [(OutFormat, u32, u64); 6] = [
+        (OutFormat::Avif, 480, 10),
+        (OutFormat::Avif, 1440, 30),
+        (OutFormat::Webp, 480, 20),
+        (OutFormat::Webp, 1440, 50),
+        (OutFormat::Jpeg, 480, 40),
+        (OutFormat::Jpeg, 1440, 100),
+    ];
+
+    #[test]
+    fn each_reader_fetches_its_best_format_at_the_slot() {
+        let all = ALL.iter().copied();
+        assert_eq!(fetched(all.clone(), Reader::Avif, 1440), 30);
+        assert_eq!(fetched(all.clone(), Reader::Webp, 1440), 50);
+        // A browser without WebP never takes the AVIF (the old picker counted AVIF as a
+        // fallback and reported 30 here).
+        assert_eq!(fetched(all.clone(), Reader::Neither, 1440), 100);
+        assert_eq!(fetched(all.clone(), Reader::Avif, 400), 10);
+        // Wider than every candidate: the widest.
+        assert_eq!(fetched(all, Reader::Webp, 2000), 50);
+    }
+
+    #[test]
+    fn a_missing_format_falls_back_to_the_next_the_reader_takes() {
+        let no_avif = ALL.iter().copied().filter(|v| v.0 != OutFormat::Avif);
+        assert_eq!(fetched(no_avif.clone(), Reader::Avif, 1440), 50);
+        let only_fallback = no_avif.filter(|v| v.0 == OutFormat::Jpeg);
+        assert_eq!(fetched(only_fallback, Reader::Avif, 1440), 100);
+        assert_eq!(fetched(std::iter::empty(), Reader::Webp, 1440), 0);
+    }
 }

@@ -232,10 +232,16 @@ fn headline(r: &BuildReport, dry_run: bool, st: &Style) -> String {
             human_bytes(s.bytes_after),
             human_bytes(s.bytes_before)
         );
+        let avif = if s.bytes_at_1440_avif != s.bytes_at_1440_webp {
+            format!("{} with AVIF, ", human_bytes(s.bytes_at_1440_avif))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  at 1440 px a reader downloads {} with WebP, {} without",
+            "  at 1440 px a reader downloads {avif}{} with WebP{}, {} with neither",
             human_bytes(s.bytes_at_1440_webp),
+            if avif.is_empty() { "" } else { " only" },
             human_bytes(s.bytes_at_1440_fallback)
         );
     }
@@ -248,9 +254,13 @@ fn headline(r: &BuildReport, dry_run: bool, st: &Style) -> String {
         } else {
             String::new()
         };
+        let avif = match (s.avif_ssimulacra2_mean, s.avif_ssimulacra2_min) {
+            (Some(mean), Some(min)) => format!("; AVIF mean {mean:.1}, min {min:.1}"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  SSIMULACRA2 of the WebP variants where measured: mean {mean:.1}, min {min:.1}{searched}"
+            "  SSIMULACRA2 where measured: WebP mean {mean:.1}, min {min:.1}{avif}{searched}"
         );
     }
     out

@@ -496,8 +496,16 @@ pub struct BuildSummary {
     pub ssimulacra2_mean: Option<f64>,
     /// Lowest such score.
     pub ssimulacra2_min: Option<f64>,
-    /// What a reader with a 1440 px slot downloads, summed over the images: the narrowest
-    /// WebP at least 1440 px wide (else the widest), or the fallback without WebP.
+    /// Mean SSIMULACRA2 of the AVIF variants where measured (null without AVIF).
+    pub avif_ssimulacra2_mean: Option<f64>,
+    /// Lowest such score.
+    pub avif_ssimulacra2_min: Option<f64>,
+    /// What a reader with a 1440 px slot and an AVIF-capable browser downloads, summed over
+    /// the images: the narrowest AVIF at least 1440 px wide (else the widest), or WebP where
+    /// the image has no AVIF, else the fallback. Equals `bytes_at_1440_webp` without AVIF.
+    pub bytes_at_1440_avif: u64,
+    /// The same for a browser with WebP but not AVIF: the narrowest WebP at least 1440 px
+    /// wide (else the widest), or the fallback where the image has no WebP.
     pub bytes_at_1440_webp: u64,
     /// The same for a reader without WebP: the fallbacks.
     pub bytes_at_1440_fallback: u64,
