@@ -32,6 +32,17 @@ pub enum Chroma {
     Half,
 }
 
+impl Chroma {
+    /// Full for a graphic (sharp coloured edges), half for a photo.
+    pub fn for_content(graphic: bool) -> Chroma {
+        if graphic {
+            Chroma::Full
+        } else {
+            Chroma::Half
+        }
+    }
+}
+
 /// The AV1 quantizer (0 best … 63 worst) for a 0–100 quality, as libavif ≥ 1.0 maps its own
 /// `quality` setting: `((100 − q) × 63 + 50) / 100`.
 pub fn quantizer(quality: f32) -> i32 {

@@ -4,10 +4,9 @@
 //! the settings. Out: a [`Choice`]: lossless or lossy WebP, the WebP and JPEG qualities, and the
 //! probe-width encodes already made, to reuse as variants. With [`Quality::Auto`] each lossy
 //! format is searched on **one** width ([`PROBE_WIDTH`], or the source's own when narrower) by
-//! [`judge::search`]; the quality found there is carried to every other width, with a check on
-//! the largest ([`LARGEST_TOLERANCE`]): where the largest width scores further below the target,
-//! the image's quality for that format is raised until it does not. A graphic
-//! (by [`classify::is_graphic`]) gets lossless WebP when that is no larger than lossy WebP at
+//! [`judge::search`]; the quality found there is carried to every other width (no check on the
+//! largest: see the README's "Quality" for what it found and cost). A graphic
+//! (by [`super::classify::is_graphic`]) gets lossless WebP when that is no larger than lossy WebP at
 //! the target; any source whose lossy WebP stays below [`FLOOR`] even at the highest quality
 //! gets lossless (the size guard still drops it where the fallback is smaller).
 
@@ -19,9 +18,9 @@ use super::pixels::{Layout, Pixels};
 use super::request::{Quality, Request, WebpMode};
 use super::resize::Resizer;
 use super::settings::EncodeSettings;
-use super::{classify, jpeg, png, webp};
+use super::{jpeg, png, webp};
 use crate::error::EncoderFault;
-use crate::format::{Format, OutFormat};
+use crate::format::OutFormat;
 use crate::timings::{time, Stage};
 
 /// Width at which the lossless decision and the quality search run (every width of an image
@@ -35,15 +34,6 @@ pub const JPEG_SEARCH: (u8, u8, u8, u8, f64) = (30, 95, 80, 3, 2.0);
 /// AVIF search (libavif's quality scale), likewise: AVIF reaches a score at a lower quality
 /// number than WebP, so it starts lower.
 pub const AVIF_SEARCH: (u8, u8, u8, u8, f64) = (20, 95, 60, 4, 1.5);
-
-/// How far below the target the largest width of an image may score at the quality found on
-/// [`PROBE_WIDTH`] before that quality is raised (for every width of the image). Measured on
-/// the corpus at target 72: the largest width scored up to 14 points below the probe width
-/// (a wallpaper PNG, a banner GIF, a night photo), 7 of 35 multi-width images more than 3.
-pub const LARGEST_TOLERANCE: f64 = 2.0;
-
-/// Most encodes the check on the largest width may add to raise one format's quality.
-const LARGEST_STEPS: u8 = 3;
 
 /// The score below which no lossy WebP is kept when lossless is possible: a source whose lossy
 /// WebP stays below it even at the highest quality (tiny logos) is tried lossless.
@@ -66,42 +56,17 @@ pub struct Choice {
     pub encodes: u32,
 }
 
-impl Choice {
-    /// The chosen lossy quality of `format`, on the search's integer scale.
-    fn quality_of(&self, format: OutFormat) -> u8 {
-        match format {
-            OutFormat::Jpeg => self.jpeg,
-            OutFormat::Avif => self.avif.round().clamp(0.0, 100.0) as u8,
-            _ => self.webp.round().clamp(0.0, 100.0) as u8,
-        }
-    }
-
-    /// The chosen quality of `format` as an output records it.
-    fn quality_as_f32(&self, format: OutFormat) -> f32 {
-        match format {
-            OutFormat::Jpeg => f32::from(self.jpeg),
-            OutFormat::Avif => self.avif,
-            _ => self.webp,
-        }
-    }
-
-    fn set_quality(&mut self, format: OutFormat, q: u8) {
-        match format {
-            OutFormat::Jpeg => self.jpeg = q,
-            OutFormat::Avif => self.avif = f32::from(q),
-            _ => self.webp = f32::from(q),
-        }
-    }
-}
-
-/// Decide the WebP mode and qualities of `src` for `req`.
+/// Decide the WebP mode and qualities of `src` for `req`. `graphic` is the caller's
+/// [`super::classify::is_graphic`] of a non-JPEG source (measured once per image; it only matters for
+/// [`WebpMode::Decide`] and for AVIF's chroma, so the caller may pass `false` otherwise).
 pub fn choose(
     src: &Decoded,
     req: &Request,
     settings: &EncodeSettings,
-    chroma: Chroma,
+    graphic: bool,
     resizer: &mut Resizer,
 ) -> Result<Choice, EncoderFault> {
+    let chroma = Chroma::for_content(graphic);
     let wants = |f: OutFormat| {
         req.ops
             .iter()
@@ -118,7 +83,7 @@ pub fn choose(
             let (lossless, made) = match req.webp {
                 WebpMode::Lossy => (false, Vec::new()),
                 WebpMode::Lossless => (true, Vec::new()),
-                WebpMode::Decide => fixed_lossless(src, &s, resizer)?,
+                WebpMode::Decide => fixed_lossless(src, graphic, &s, resizer)?,
             };
             Ok(Choice {
                 lossless,
@@ -155,85 +120,9 @@ pub fn choose(
                 settings,
                 chroma,
             };
-            let mut choice = auto.run(src, req.webp, want)?;
-            check_largest(
-                src,
-                req,
-                f64::from(target),
-                settings,
-                chroma,
-                resizer,
-                &mut choice,
-            )?;
-            Ok(choice)
+            auto.run(graphic, req.webp, want)
         }
     }
-}
-
-/// The check on the largest width: each lossy format wanted there is encoded at the chosen
-/// quality and scored; a score below `target − LARGEST_TOLERANCE` raises the format's quality
-/// (for every width: one quality per image and format, as the manifest remembers it) until it
-/// passes or [`LARGEST_STEPS`] more encodes are spent. The largest width's encode is kept as a
-/// variant either way, and a probe-width encode made at a quality since raised is dropped.
-fn check_largest(
-    src: &Decoded,
-    req: &Request,
-    target: f64,
-    settings: &EncodeSettings,
-    chroma: Chroma,
-    resizer: &mut Resizer,
-    choice: &mut Choice,
-) -> Result<(), EncoderFault> {
-    let lossless = choice.lossless;
-    let lossy = move |f: OutFormat| match f {
-        OutFormat::Webp => !lossless,
-        OutFormat::Avif | OutFormat::Jpeg => true,
-        OutFormat::Png | OutFormat::Gif => false,
-    };
-    let ops = || {
-        req.ops
-            .iter()
-            .filter(|o| o.origin == Origin::Encoded && lossy(o.format))
-    };
-    let Some(width) = ops().map(|o| o.width).max() else {
-        return Ok(());
-    };
-    if width <= src.pixels.width.min(PROBE_WIDTH) {
-        return Ok(());
-    }
-    let px = time(Stage::Resize, || resizer.to_width(&src.pixels, width))?;
-    let Ok(reference) = time(Stage::Judge, || Reference::new(&px)) else {
-        return Ok(());
-    };
-    let auto = Auto {
-        px: &px,
-        reference: &reference,
-        target: target - LARGEST_TOLERANCE,
-        settings,
-        chroma,
-    };
-    for format in [OutFormat::Webp, OutFormat::Avif, OutFormat::Jpeg] {
-        let fits = match format {
-            OutFormat::Webp => webp::fits(px.width, px.height),
-            OutFormat::Avif => avif::fits(px.width, px.height),
-            _ => true,
-        };
-        if !fits || !ops().any(|o| o.format == format && o.width == width) {
-            continue;
-        }
-        let q = choice.quality_of(format);
-        let check = (q, 95, q, LARGEST_STEPS + 1, f64::INFINITY);
-        let (t, encodes) = auto.tried(format, check)?;
-        // The first encode is the variant itself; only the raises are extra.
-        choice.encodes += encodes.saturating_sub(1);
-        if t.quality != q {
-            choice.set_quality(format, t.quality);
-            choice.made.retain(|m| m.format != format);
-        }
-        let quality = Some(choice.quality_as_f32(format));
-        choice.made.push(auto.output(format, t, quality));
-    }
-    Ok(())
 }
 
 /// One image's search at the probe width.
@@ -254,7 +143,7 @@ struct Wants {
 }
 
 impl Auto<'_> {
-    fn run(&self, src: &Decoded, mode: WebpMode, want: Wants) -> Result<Choice, EncoderFault> {
+    fn run(&self, graphic: bool, mode: WebpMode, want: Wants) -> Result<Choice, EncoderFault> {
         let mut choice = Choice {
             lossless: mode == WebpMode::Lossless,
             webp: self.settings.webp_quality,
@@ -268,7 +157,6 @@ impl Auto<'_> {
             choice.webp = f32::from(lossy.quality);
             // Lossless is tried for a graphic, and for anything lossy cannot bring to the floor.
             let missed = lossy.score.is_none_or(|v| v < FLOOR);
-            let graphic = src.format != Format::Jpeg && classify::is_graphic(&src.pixels);
             let lossless = if mode == WebpMode::Decide && (graphic || missed) {
                 choice.encodes += 1;
                 self.webp_lossless(&lossy)?
@@ -440,10 +328,11 @@ fn decode_jpeg(bytes: &[u8]) -> Result<Pixels, EncoderFault> {
 /// Returns the decision and the probe encode of the winner, to reuse as a variant.
 fn fixed_lossless(
     src: &Decoded,
+    graphic: bool,
     settings: &EncodeSettings,
     resizer: &mut Resizer,
 ) -> Result<(bool, Vec<Output>), EncoderFault> {
-    if src.format == Format::Jpeg || !classify::is_graphic(&src.pixels) {
+    if !graphic {
         return Ok((false, Vec::new()));
     }
     let width = src.pixels.width.min(PROBE_WIDTH);
@@ -507,7 +396,7 @@ mod tests {
             &src,
             &request(&src, q, WebpMode::Lossy),
             &EncodeSettings::default(),
-            Chroma::Half,
+            false,
             &mut Resizer::new(),
         )
         .unwrap();
@@ -524,7 +413,7 @@ mod tests {
         let run = |target| {
             let req = request(&src, Quality::Auto { target }, WebpMode::Lossy);
             let s = EncodeSettings::default();
-            choose(&src, &req, &s, Chroma::Half, &mut Resizer::new()).unwrap()
+            choose(&src, &req, &s, false, &mut Resizer::new()).unwrap()
         };
         let (low, high) = (run(60.0), run(85.0));
         assert!(low.webp < high.webp, "{} < {}", low.webp, high.webp);

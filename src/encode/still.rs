@@ -13,7 +13,7 @@ use super::avif::Chroma;
 use super::decode::{self, Decoded};
 use super::output::{Conversion, Encoded, Origin, Output};
 use super::pixels::Pixels;
-use super::request::{Op, Request};
+use super::request::{Op, Request, WebpMode};
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings};
 use super::{avif, classify, jpeg, metadata, placeholder, png, quality, webp};
@@ -46,12 +46,9 @@ pub fn encode(
         .into());
     }
     let mut resizer = Resizer::new();
-    let chroma = if req.ops.iter().any(|op| op.format == OutFormat::Avif) {
-        avif_chroma(&src)
-    } else {
-        Chroma::Half
-    };
-    let choice = quality::choose(&src, req, settings, chroma, &mut resizer)?;
+    let graphic = is_graphic(&src, req);
+    let chroma = Chroma::for_content(graphic);
+    let choice = quality::choose(&src, req, settings, graphic, &mut resizer)?;
     let lossless = choice.lossless;
     let chosen = EncodeSettings {
         jpeg_quality: choice.jpeg,
@@ -137,13 +134,12 @@ fn makes_sense(op: &Op, src: &Decoded) -> bool {
     op.width > 0 && op.width <= src.pixels.width && format_ok
 }
 
-/// AVIF's chroma for this source: full for a graphic (sharp coloured edges), half for a photo.
-fn avif_chroma(src: &Decoded) -> Chroma {
-    if src.format != Format::Jpeg && classify::is_graphic(&src.pixels) {
-        Chroma::Full
-    } else {
-        Chroma::Half
-    }
+/// Whether the source is a graphic, measured once, and only where a decision needs it: the
+/// lossless-or-lossy question of [`WebpMode::Decide`] and AVIF's chroma. A JPEG never is.
+fn is_graphic(src: &Decoded, req: &Request) -> bool {
+    let needed =
+        req.webp == WebpMode::Decide || req.ops.iter().any(|op| op.format == OutFormat::Avif);
+    needed && src.format != Format::Jpeg && classify::is_graphic(&src.pixels)
 }
 
 /// One encoded output at `px`'s size (`chroma` applies to AVIF only).
