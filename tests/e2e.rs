@@ -569,7 +569,11 @@ fn a_theme_that_uses_the_include_renders_the_hero_as_the_posts_own_picture() {
     let written = pictures(&written)[0].replace("{{ site.baseurl }}", "/blog");
     assert_eq!(hero[0], written, "the include renders postpix's own markup");
     // And the post's body, as kramdown serialises it (void elements as `<img … />`).
-    assert_eq!(hero[0], body[0].replace(" />", ">"), "the hero is the body's picture");
+    assert_eq!(
+        hero[0],
+        body[0].replace(" />", ">"),
+        "the hero is the body's picture"
+    );
     assert!(
         hero[0].contains("srcset=\"/blog/postimg/responsive/hero-480.")
             && hero[0].contains("type=\"image/webp\"")
