@@ -277,14 +277,16 @@ pub fn sync(
     }
 }
 
+/// Whether a file's text is one postpix wrote.
+type Ours = fn(&str) -> bool;
+
 /// `restore`: remove the data file and the include from the site when postpix wrote them (an
 /// author's own file of that name stays), and their folders when that leaves them empty.
 /// Returns the site-relative paths removed (or that would be, in a dry run).
 pub fn remove(site: &Path, dry_run: bool) -> (Vec<String>, Vec<Error>) {
     let mut removed = Vec::new();
     let mut errors = Vec::new();
-    let checks: [(&str, fn(&str) -> bool); 2] =
-        [(DATA_FILE, is_our_data), (INCLUDE_FILE, is_our_include)];
+    let checks: [(&str, Ours); 2] = [(DATA_FILE, is_our_data), (INCLUDE_FILE, is_our_include)];
     for (rel, ours) in checks {
         let abs = paths::abs(site, rel);
         let Ok(text) = std::fs::read_to_string(&abs) else {
