@@ -161,6 +161,12 @@ pub struct Settings {
     /// background (color), or nothing (none).
     #[arg(long, value_enum, default_value_t = PlaceholderMode::Color)]
     pub placeholder: PlaceholderMode,
+    /// Serve image links that will 404 on the published site (a root-relative `/img/x.jpg`
+    /// under a `baseurl`, a document-relative `img/x.jpg` under a post's folder URL; `postpix
+    /// scan` lists them) from `{{ site.baseurl }}/…` in the generated markup. The post's text
+    /// is kept in the markup's record, so `restore` gives it back as it was.
+    #[arg(long)]
+    pub fix_links: bool,
 }
 
 /// Everything one run needs to know.
@@ -196,6 +202,8 @@ pub struct Config {
     pub max_animation_pixels: u64,
     /// What the markup shows while an image loads.
     pub placeholder: PlaceholderMode,
+    /// Serve links that will 404 from `{{ site.baseurl }}/…` (`--fix-links`).
+    pub fix_links: bool,
 }
 
 /// `sizes` for a content column `width` px wide.
@@ -232,6 +240,7 @@ impl Config {
             memory_budget: DEFAULT_MEMORY_BUDGET_MB << 20,
             max_animation_pixels: (DEFAULT_MAX_ANIMATION_MP * 1e6) as u64,
             placeholder: PlaceholderMode::default(),
+            fix_links: false,
         })
     }
 
@@ -279,6 +288,7 @@ impl Config {
         cfg.max_animation_pixels = (anim * 1e6) as u64;
         cfg = cfg.with_memory_budget(s.memory_budget)?;
         cfg.placeholder = s.placeholder;
+        cfg.fix_links = s.fix_links;
         Ok(cfg)
     }
 

@@ -69,7 +69,7 @@ pub fn accepted(key: &str) -> String {
         "max_pixels" | "max_animation_pixels" => "a number of megapixels above 0",
         "max_file_size" => "a whole number of MB",
         "memory_budget" => "a whole number of MiB above 0",
-        "lenient" => "true or false",
+        "lenient" | "fix_links" => "true or false",
         _ => "",
     };
     if !words.is_empty() {

@@ -8,7 +8,8 @@
 //! The [`pipeline`] **encodes** the jobs in parallel ([`encode`], whose size guard picks what is
 //! worth serving), **writes** them atomically ([`write`](mod@write), remembered in the [`cache`]) and
 //! **rewrites** the posts' image spans into responsive `<picture>` markup ([`rewrite`],
-//! recognised later through [`marker`]). `build`, `build --dry-run` and `check` consume the
+//! recognised later through [`marker`]); [`lint`] finds the links that will 404 on the
+//! published site. `build`, `build --dry-run` and `check` consume the
 //! same plan; `watch` keeps a pipeline session and refreshes only what changed. [`report`]
 //! carries what happened back to the user, typed, and renders it; [`error`] says whose fault a
 //! failure is.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod fence;
 pub mod format;
 pub mod fuzzing;
+pub mod lint;
 pub mod liquid;
 pub mod marker;
 pub mod memory;

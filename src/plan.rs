@@ -214,13 +214,18 @@ fn admit(src: &Source, cfg: &Config) -> Result<(ImageInfo, String), Refusal> {
             max: cfg.max_animation_pixels,
         });
     }
-    if info.frames > 1 && info.format != Format::Gif {
-        return Err(Refusal::Skipped(Skip::AnimatedPng(info.frames)));
+    if let Some(skip) = skip_of(&info) {
+        return Err(Refusal::Skipped(skip));
     }
     match &src.hash {
         Some(hash) => Ok((info, hash.clone())),
         None => Err(Refusal::Failed(EnvFault::Unread.into())),
     }
+}
+
+/// Why a source with these facts is left as it is on purpose, if it is.
+pub fn skip_of(info: &ImageInfo) -> Option<Skip> {
+    (info.frames > 1 && info.format != Format::Gif).then_some(Skip::AnimatedPng(info.frames))
 }
 
 /// Per folder the job's sources live in, one variant set; its slug comes from the first name in

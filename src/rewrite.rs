@@ -278,8 +278,11 @@ impl AuthorSize {
     }
 
     /// `sizes`: the author's width (pixels, or a percentage of the column) when one is given,
-    /// the source's own width when it is narrower than the column, else the site's default.
-    fn sizes(&self, natural_width: u32, default: &str) -> String {
+    /// the source's own width when it is narrower than the column, or the width a height in
+    /// the author's style gives it (the style beats the theme's stylesheet, so that height
+    /// holds and the width follows the source's aspect ratio), else the site's default.
+    fn sizes(&self, natural: (u32, u32), default: &str) -> String {
+        let natural_width = natural.0;
         let column = column_width(default);
         let width = self
             .style_width
@@ -301,7 +304,13 @@ impl AuthorSize {
             return default.to_string();
         }
         let cap = self.style_max_width.as_deref().and_then(css_px);
-        let slot = [Some(natural_width).filter(|&w| w > 0), cap]
+        let from_height = self
+            .style_height
+            .as_deref()
+            .and_then(css_px)
+            .filter(|_| natural.1 > 0)
+            .map(|h| (f64::from(h) * f64::from(natural.0) / f64::from(natural.1)).ceil() as u32);
+        let slot = [Some(natural_width).filter(|&w| w > 0), cap, from_height]
             .into_iter()
             .flatten()
             .min();
@@ -416,7 +425,7 @@ pub fn picture(
     }
     let has = |own: &[(String, Option<String>)], n: &str| own.iter().any(|(k, _)| k == n);
     let size = AuthorSize::of(&own);
-    let sizes = size.sizes(natural.0, sizes);
+    let sizes = size.sizes(natural, sizes);
     let sizes = auto_sizes(&own, &size, eager, sizes);
     let mut img: Vec<(String, Option<String>)> = vec![("src".into(), Some(url(top)))];
     if fallback.len() > 1 {
@@ -841,6 +850,21 @@ mod tests {
             html.contains("sizes=\"auto, (max-width: 500px) 100vw, 500px\""),
             "{html}"
         );
+    }
+
+    #[test]
+    fn a_height_in_the_style_sizes_the_slot_by_the_aspect_ratio() {
+        // issue 14 item 3: `style="height:150px"` on a 1600×1203 photo renders 199.5 px wide,
+        // but got the column's list and fetched 960 px at 375 px × DPR 2 (tests/e2e.rs).
+        let col = crate::config::sizes_for(800);
+        let r = html_ref(&[("src", Some("/a.png")), ("style", Some("height:150px"))]);
+        let p = picture(&r, "o", &variants(), "r", &col, (1600, 1203), false).unwrap();
+        assert_eq!(p.sizes, "(max-width: 200px) 100vw, 200px");
+        // A height attribute alone is not enough: a theme's `img { height: auto }` overrides
+        // it, and the image is then as wide as its column.
+        let r = html_ref(&[("src", Some("/a.png")), ("height", Some("150"))]);
+        let p = picture(&r, "o", &variants(), "r", &col, (1600, 1203), false).unwrap();
+        assert_eq!(p.sizes, col);
     }
 
     #[test]

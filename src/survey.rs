@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use crate::cache::{self, Manifest, SourceRecord};
 use crate::config::Config;
 use crate::error::{EnvFault, Error, ImageFault, InputFault, PostError, Result};
+use crate::lint::Linter;
 use crate::memory::{self, Budget};
 use crate::probe::{self, ImageInfo};
 use crate::resolve::{Resolution, Resolver, Status};
@@ -84,7 +85,8 @@ pub struct Source {
     pub referenced_by: Vec<String>,
     /// The extension names another format.
     pub extension_mismatch: bool,
-    /// At least one reference to it is one postpix may rewrite (not only front matter).
+    /// postpix encodes it: at least one reference to it is one postpix may rewrite, or a hero
+    /// key of a front matter ([`crate::scan::HERO_KEYS`], served through `_data/postpix.json`).
     pub rewritable: bool,
 }
 
@@ -119,7 +121,11 @@ impl Survey {
         let resolver = resolver(cfg, &jekyll)?;
         let (posts, post_errors) =
             scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &own_dirs(cfg));
-        let resolutions = posts.iter().map(|p| resolve_post(&resolver, p)).collect();
+        let fix = fixer(cfg, &jekyll, &resolver);
+        let resolutions = posts
+            .iter()
+            .map(|p| resolve_post(&resolver, p, &fix))
+            .collect();
         let mut s = Survey {
             jekyll,
             posts,
@@ -141,11 +147,13 @@ impl Survey {
             return Ok(());
         }
         let resolver = resolver(cfg, &self.jekyll)?;
+        let jekyll = self.jekyll.clone();
+        let fix = fixer(cfg, &jekyll, &resolver);
         let mut touched: BTreeSet<String> = BTreeSet::new();
         for c in changes {
             match c {
                 Change::PostSaved(rel) | Change::PostRemoved(rel) => {
-                    self.reload_post(cfg, &resolver, rel)
+                    self.reload_post(cfg, &resolver, &fix, rel)
                 }
                 Change::ImageChanged(rel) | Change::ImageRemoved(rel) => {
                     touched.insert(rel.clone());
@@ -158,7 +166,7 @@ impl Survey {
                 .iter()
                 .any(|x| x.source.as_ref().is_some_and(|s| touched.contains(s)));
             if names_one {
-                *res = resolve_post(&resolver, post);
+                *res = resolve_post(&resolver, post, &fix);
             }
         }
         let previous = std::mem::take(&mut self.sources);
@@ -167,7 +175,7 @@ impl Survey {
     }
 
     /// Re-read one post (or forget it, when it is gone or unreadable), keeping the order by path.
-    fn reload_post(&mut self, cfg: &Config, resolver: &Resolver, rel: &str) {
+    fn reload_post(&mut self, cfg: &Config, resolver: &Resolver, fix: &Fix<'_>, rel: &str) {
         if let Some(i) = self.posts.iter().position(|p| p.path == rel) {
             self.posts.remove(i);
             self.resolutions.remove(i);
@@ -181,7 +189,8 @@ impl Survey {
             Ok(post) if !self.jekyll.renders(&post.path, &post.current) => {}
             Ok(post) => {
                 let i = self.posts.partition_point(|p| p.path.as_str() < rel);
-                self.resolutions.insert(i, resolve_post(resolver, &post));
+                self.resolutions
+                    .insert(i, resolve_post(resolver, &post, fix));
                 self.posts.insert(i, post);
             }
             Err(e) => self.post_errors.push(e),
@@ -248,7 +257,7 @@ impl Survey {
                 entry
                     .referenced_by
                     .push(format!("{}:{}", post.path, r.line));
-                entry.rewritable |= r.kind != RefKind::FrontMatter;
+                entry.rewritable |= r.kind != RefKind::FrontMatter || r.is_hero();
             }
         }
         sources
@@ -341,18 +350,34 @@ impl Survey {
 }
 
 /// The resolver for the site's root and `baseurl`.
-fn resolver(cfg: &Config, jekyll: &JekyllConfig) -> Result<Resolver> {
+pub fn resolver(cfg: &Config, jekyll: &JekyllConfig) -> Result<Resolver> {
     Resolver::new(&cfg.site, &jekyll.baseurl).map_err(|e| Error::Site {
         path: cfg.site.clone(),
         reason: e.to_string(),
     })
 }
 
-/// Resolve every reference of a post.
-fn resolve_post(resolver: &Resolver, post: &Post) -> Vec<Resolution> {
+/// The lint that `--fix-links` applies while resolving, or none.
+type Fix<'a> = Option<Linter<'a>>;
+
+/// The lint of `--fix-links`, when it is on.
+fn fixer<'a>(cfg: &'a Config, jekyll: &'a JekyllConfig, resolver: &'a Resolver) -> Fix<'a> {
+    cfg.fix_links
+        .then(|| Linter::new(&cfg.site, jekyll, resolver))
+}
+
+/// Resolve every reference of a post; with `--fix-links` (`fix`), a reference that will 404
+/// resolves as its fixed URL (the file it reaches), so it is encoded and served from there.
+fn resolve_post(resolver: &Resolver, post: &Post, fix: &Fix<'_>) -> Vec<Resolution> {
     post.refs
         .iter()
-        .map(|r| resolver.resolve(&r.url, &post.path, r.kind == RefKind::FrontMatter))
+        .map(|r| {
+            let res = resolver.resolve(&r.url, &post.path, r.kind == RefKind::FrontMatter);
+            match fix.as_ref().and_then(|l| l.check(post, r, &res)) {
+                Some(f) => resolver.resolve(&f.url, &post.path, false),
+                None => res,
+            }
+        })
         .collect()
 }
 

@@ -498,3 +498,100 @@ fn every_chosen_candidate_is_wide_enough_at_every_viewport_and_dpr() {
         "only {n} pictures were checked on the full-width layout"
     );
 }
+
+/// The `<picture>` elements of a rendered page, in order.
+fn pictures(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<picture>") {
+        let Some(j) = rest[i..].find("</picture>") else {
+            break;
+        };
+        out.push(&rest[i..i + j + "</picture>".len()]);
+        rest = &rest[i + j..];
+    }
+    out
+}
+
+/// Issue 14, hero images: a theme whose layout calls
+/// `{% include postpix/picture.html src=page.header-img alt=page.title %}` renders the hero as
+/// a `<picture>`, the very markup postpix writes into a post for the same image (the post's
+/// first image here, eager like a hero); a hero postpix does not encode stays a plain `<img>`.
+#[test]
+fn a_theme_that_uses_the_include_renders_the_hero_as_the_posts_own_picture() {
+    require_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site");
+    for d in ["_posts", "_layouts", "postimg"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy(fixture("corpus/rocket.jpg"), root.join("postimg/hero.jpg")).unwrap();
+    std::fs::write(
+        root.join("postimg/plain.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("_config.yml"),
+        "baseurl: \"/blog\"\npermalink: pretty\ndefaults:\n  - scope: {path: \"\"}\n    values: {layout: post}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("_layouts/post.html"),
+        "<!DOCTYPE html>\n<html><body>\n<header>{% include postpix/picture.html src=page.header-img alt=page.title %}</header>\n<main>{{ content }}</main>\n</body></html>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("_posts/2021-01-01-hero.md"),
+        "---\ntitle: A hero\nheader-img: postimg/hero.jpg\n---\n![A hero]({{ site.baseurl }}/postimg/hero.jpg)\n\nText.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("_posts/2021-01-02-plain.md"),
+        "---\ntitle: Plain\nheader-img: postimg/plain.svg\n---\nNo body image.\n",
+    )
+    .unwrap();
+    let site = TestSite::at(dir, root);
+    let out = site.run(&["build", "."]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    let dest = tempfile::tempdir().unwrap();
+    let pages = jekyll(&site.root, dest.path(), "/blog");
+    assert_eq!(pages, ["blog/2021/01/01/hero/", "blog/2021/01/02/plain/"]);
+    let html =
+        std::fs::read_to_string(dest.path().join("blog/2021/01/01/hero/index.html")).unwrap();
+    let header = &html[html.find("<header>").unwrap()..html.find("</header>").unwrap()];
+    let main = &html[html.find("<main>").unwrap()..];
+    let (hero, body) = (pictures(header), pictures(main));
+    assert_eq!((hero.len(), body.len()), (1, 1), "{html}");
+    // What postpix wrote into the post, with Jekyll's baseurl in place: the include renders
+    // exactly that.
+    let written = site.read("_posts/2021-01-01-hero.md");
+    let written = pictures(&written)[0].replace("{{ site.baseurl }}", "/blog");
+    assert_eq!(hero[0], written, "the include renders postpix's own markup");
+    // And the post's body, as kramdown serialises it (void elements as `<img … />`).
+    assert_eq!(
+        hero[0],
+        body[0].replace(" />", ">"),
+        "the hero is the body's picture"
+    );
+    assert!(
+        hero[0].contains("srcset=\"/blog/postimg/responsive/hero-480.")
+            && hero[0].contains("type=\"image/webp\"")
+            && hero[0].contains("fetchpriority=\"high\"")
+            && hero[0].contains("alt=\"A hero\"")
+            && hero[0].contains("style=\"background:#"),
+        "{}",
+        hero[0]
+    );
+    let srcset = &hero[0][hero[0].find("srcset=\"").unwrap() + 8..];
+    for url in candidates(&srcset[..srcset.find('"').unwrap()]) {
+        let file = dest.path().join(url.1.trim_start_matches('/'));
+        assert!(file.is_file(), "{} is published", url.1);
+    }
+    let plain =
+        std::fs::read_to_string(dest.path().join("blog/2021/01/02/plain/index.html")).unwrap();
+    assert!(
+        plain.contains("<header><img src=\"/blog/postimg/plain.svg\" alt=\"Plain\"></header>"),
+        "{plain}"
+    );
+}

@@ -67,8 +67,15 @@ fn posts_changed_under_out_counts_only_posts_postpix_changed() {
 }
 
 #[test]
-fn a_front_matter_image_is_listed_as_left_with_the_reason() {
+fn a_front_matter_image_under_no_hero_key_is_listed_as_left_with_the_reason() {
+    // `header-img:` is a hero: encoded and listed in _data/postpix.json (tests/hero.rs), not
+    // left. A social card (`og_image:`) is served as it is, and the report says why.
     let site = TestSite::copy_of("site-report");
+    let post = "_posts/2021-01-01-pictures.md";
+    let text = site
+        .read(post)
+        .replace("header-img:", "og_image: postimg/toucan.png\nheader-img:");
+    std::fs::write(site.path(post), text).unwrap();
     let out = site.run(&["build", "."]);
     assert_eq!(code(&out), 0, "{}", show(&out));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -77,8 +84,12 @@ fn a_front_matter_image_is_listed_as_left_with_the_reason() {
         "{text}"
     );
     assert!(
-        text.contains("_posts/2021-01-01-pictures.md:4  postimg/toucan.png: a front-matter image"),
+        text.contains("_posts/2021-01-01-pictures.md:4  postimg/toucan.png: a front-matter image under `og_image:`, served as it is (postpix encodes the hero keys: header-img, "),
         "{text}"
+    );
+    assert!(
+        !text.contains(":5  postimg/toucan.png"),
+        "the hero is not left: {text}"
     );
 }
 

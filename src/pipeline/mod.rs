@@ -6,10 +6,12 @@
 //! the same [`Plan`]: a check executes nothing, a dry run writes nothing.
 //! Only this room sequences I/O; the rooms it calls are pure or do one kind of I/O each:
 //! [`execute`] encodes and writes variants, [`outcome`] folds the results into the manifest and
-//! the report, [`posts`] rewrites the posts, [`mirror`] copies the site for `--out`, [`scan`]
+//! the report, [`posts`] rewrites the posts, [`hero`] writes the front-matter images' data for
+//! the theme, [`mirror`] copies the site for `--out`, [`scan`]
 //! answers `postpix scan`.
 
 pub mod execute;
+pub mod hero;
 pub mod mirror;
 pub mod outcome;
 pub mod posts;
@@ -20,6 +22,7 @@ use std::collections::BTreeSet;
 use crate::cache::{self, DiskFiles, Manifest, SourceRecord};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::lint::Linter;
 use crate::paths;
 use crate::plan::{self, Plan};
 use crate::report::{BuildReport, RestoreReport, Warning};
@@ -168,6 +171,7 @@ impl Session {
         }
         report.images = settled.images;
         self.rewrite_posts(&plan, &settled.entries, mode, &mut report);
+        self.heroes(&plan, &settled.entries, mode, &mut report);
         self.prune(&settled.needed, mode, &mut report);
         if writing {
             self.save(&mut report);
@@ -203,6 +207,12 @@ impl Session {
         let mut diff = String::new();
         let mut written = Vec::new();
         let eager = posts::eager_first(&self.survey.posts, &self.survey.jekyll);
+        let resolver = (self.cfg.fix_links)
+            .then(|| survey_room::resolver(&self.cfg, &self.survey.jekyll).ok())
+            .flatten();
+        let linter = resolver
+            .as_ref()
+            .map(|r| Linter::new(&self.cfg.site, &self.survey.jekyll, r));
         for (i, (post, res)) in self
             .survey
             .posts
@@ -210,7 +220,7 @@ impl Session {
             .zip(&self.survey.resolutions)
             .enumerate()
         {
-            let m = posts::markup(post, res, &offer, &self.cfg, eager[i]);
+            let m = posts::markup(post, res, &offer, &self.cfg, eager[i], linter.as_ref());
             if let Some(text) = posts::apply(post, m, mode, &self.cfg, report, &mut diff) {
                 written.push((i, text));
             }
@@ -226,6 +236,28 @@ impl Session {
         report.images = images;
     }
 
+    /// Write the front-matter images' data and the include that renders them (not with
+    /// `--no-rewrite`, which only encodes).
+    fn heroes(
+        &self,
+        plan: &Plan,
+        entries: &[Option<cache::Entry>],
+        mode: Mode,
+        report: &mut BuildReport,
+    ) {
+        if !self.cfg.rewrite {
+            return;
+        }
+        let images = std::mem::take(&mut report.images);
+        let offer = posts::Offer {
+            plan,
+            entries,
+            images: &images,
+        };
+        hero::sync(&self.survey, &offer, &self.cfg, mode, report);
+        report.images = images;
+    }
+
     /// Remove the temp files an interrupted run left beside the posts and in the cache.
     fn clean_post_temps(&self) -> Option<Warning> {
         let dest = self.cfg.dest_root();
@@ -236,6 +268,8 @@ impl Session {
             .map(|p| paths::folder(&p.path))
             .collect();
         dirs.insert("");
+        dirs.insert(paths::folder(hero::DATA_FILE));
+        dirs.insert(paths::folder(hero::INCLUDE_FILE));
         let mut count: usize = dirs
             .iter()
             .map(|d| write::clean_stale_temps(dest, &paths::abs(dest, d)))
@@ -311,6 +345,9 @@ pub fn restore(cfg: &Config, dry_run: bool) -> Result<RestoreReport> {
         dry_run,
         ..RestoreReport::default()
     };
+    let (removed, errors) = hero::remove(&cfg.site, dry_run);
+    report.removed = removed;
+    report.errors.extend(errors);
     for post in posts.into_iter().filter(|p| p.original != p.current) {
         if !dry_run {
             let target = paths::abs(&cfg.site, &post.path);

@@ -13,13 +13,14 @@ use super::Mode;
 use crate::cache::{self, Entry};
 use crate::config::{Config, PlaceholderMode};
 use crate::error::{Error, Result};
+use crate::lint::Linter;
 use crate::paths;
 use crate::plan::{self, Plan};
 use crate::report::{BuildReport, ImageReport, Note, NoteKind, PostReport};
 use crate::resolve::{Resolution, Status};
 use crate::rewrite::{self, Skip, VariantLink};
 use crate::scan::site::{JekyllConfig, Role};
-use crate::scan::{self, Post, RefKind};
+use crate::scan::{self, ImageRef, Post, RefKind};
 use crate::write;
 
 /// The markup one post should hold.
@@ -31,6 +32,8 @@ pub struct Markup {
     pub edits: Vec<(Range<usize>, String)>,
     /// References left as they are.
     pub left: Vec<Note>,
+    /// References that would have 404ed, served from their fixed URL (`--fix-links`).
+    pub fixed: usize,
 }
 
 /// What the rewrite may offer: per job of the plan, the entry whose variants exist, if any.
@@ -75,16 +78,19 @@ pub fn eager_first(posts: &[Post], jekyll: &JekyllConfig) -> Vec<bool> {
 
 /// The markup of one post: every reference that resolves to a source with variants becomes a
 /// picture; the first picture is eager (usually the LCP element) when `eager` allows it (see
-/// [`eager_first`]), the rest lazy.
+/// [`eager_first`]), the rest lazy. With `fix` (`--fix-links`), a reference that will 404 is
+/// served from its fixed URL; the markup's record keeps the author's text as it is.
 pub fn markup(
     post: &Post,
     res: &[Resolution],
     offer: &Offer<'_>,
     cfg: &Config,
     eager: bool,
+    fix: Option<&Linter<'_>>,
 ) -> Markup {
     let mut edits = Vec::new();
     let mut left = Vec::new();
+    let mut fixed = 0;
     for (r, x) in post.refs.iter().zip(res) {
         if x.status == Status::External {
             continue;
@@ -95,8 +101,12 @@ pub fn markup(
             kind,
         };
         if r.kind == RefKind::FrontMatter {
-            if x.status == Status::Ok {
-                left.push(note(NoteKind::FrontMatter { url: r.url.clone() }));
+            // A hero is served through _data/postpix.json and the include, never rewritten.
+            if x.status == Status::Ok && !r.is_hero() {
+                left.push(note(NoteKind::FrontMatter {
+                    key: r.key.clone().unwrap_or_default(),
+                    url: r.url.clone(),
+                }));
             }
             continue;
         }
@@ -128,8 +138,15 @@ pub fn markup(
         let original = &post.original[r.span.clone()];
         let eager = eager && edits.is_empty();
         let (dir, sizes) = (&cfg.variant_dir, &cfg.sizes);
+        let link_fix = fix.and_then(|l| l.check(post, r, x));
+        let fixed_ref = link_fix.map(|f| ImageRef {
+            url: f.url,
+            ..r.clone()
+        });
+        let r = fixed_ref.as_ref().unwrap_or(r);
         match rewrite::picture(r, original, &links, dir, sizes, natural, eager) {
             Ok(p) => {
+                fixed += usize::from(fixed_ref.is_some());
                 let p = match (&placeholder, cfg.placeholder) {
                     (Some(c), PlaceholderMode::Color) => rewrite::with_placeholder(p, c),
                     _ => p,
@@ -145,22 +162,28 @@ pub fn markup(
     } else {
         post.current.clone()
     };
-    Markup { text, edits, left }
+    Markup {
+        text,
+        edits,
+        left,
+        fixed,
+    }
 }
 
 /// What the markup of one source needs from its entry.
-struct Linked {
+#[derive(Clone, Debug)]
+pub struct Linked {
     /// The variants as the markup names them.
-    links: Vec<VariantLink>,
+    pub links: Vec<VariantLink>,
     /// The source's upright size.
-    natural: (u32, u32),
+    pub natural: (u32, u32),
     /// Its placeholder colour, if it has one.
-    placeholder: Option<String>,
+    pub placeholder: Option<String>,
 }
 
 /// The variants of the source at `rel` as the markup names them, from its folder's set, the
 /// source's upright size and its placeholder colour.
-fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<Linked> {
+pub fn links(rel: &str, offer: &Offer<'_>, cfg: &Config) -> Option<Linked> {
     let i = *offer.plan.job_of.get(rel)?;
     let job = &offer.plan.jobs[i];
     let entry = offer.entries[i].as_ref()?;
@@ -201,6 +224,7 @@ pub fn apply(
     let changed = on_disk.as_deref() != Some(m.text.as_str());
     let rewritten = if cfg.rewrite { m.edits.len() } else { 0 };
     report.summary.refs_rewritten += rewritten;
+    report.summary.links_fixed += if cfg.rewrite { m.fixed } else { 0 };
     report.left.extend(m.left);
     report.posts.push(PostReport {
         path: post.path.clone(),

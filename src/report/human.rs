@@ -98,20 +98,50 @@ pub fn scan(r: &ScanReport, st: &Style) -> String {
     if svgs > 0 {
         let _ = writeln!(out, "\nSVG: {svgs} reference(s), served as is.");
     }
-    let no_alt: Vec<String> = r
-        .posts
-        .iter()
-        .flat_map(|p| p.refs.iter().map(move |x| (p, x)))
-        .filter(|(_, x)| x.no_alt)
-        .map(|(p, x)| format!("  {}:{}  {}", p.path, x.line, x.url))
+    let will_404: Vec<String> = refs(r)
+        .filter_map(|(p, x)| {
+            let l = x.will_404.as_ref()?;
+            Some(format!(
+                "  {}:{}  {}\n      {}\n      fix: {}",
+                p.path, x.line, x.url, l.why, l.fix
+            ))
+        })
+        .collect();
+    let head = "Links that will 404 on the published site (`postpix build --fix-links` serves them from the fix):";
+    section(&mut out, &st.paint(head, "1"), &will_404);
+    let no_alt: Vec<String> = refs(r)
+        .filter(|(_, x)| x.no_alt || x.empty_alt)
+        .map(|(p, x)| {
+            let empty = if x.empty_alt {
+                "  (empty alt: read as decorative)"
+            } else {
+                ""
+            };
+            format!("  {}:{}  {}{empty}", p.path, x.line, x.url)
+        })
         .collect();
     let head = "No alt text (add alt=\"...\", or alt=\"\" if the image is decorative):";
     section(&mut out, &st.paint(head, "1"), &no_alt);
+    let plain: Vec<String> = refs(r)
+        .filter_map(|(p, x)| {
+            let why = x.without_variants.as_ref()?;
+            Some(format!("  {}:{}  {}: {why}", p.path, x.line, x.url))
+        })
+        .collect();
+    let head = "Served as they are, without variants:";
+    section(&mut out, &st.paint(head, "1"), &plain);
     let orphans: Vec<String> = r.orphans.iter().map(|o| format!("  {o}")).collect();
     let head = "Unused images (in referenced folders; no post, layout, include, style, page or _config.yml names them):";
     section(&mut out, &st.paint(head, "1"), &orphans);
     out.push_str("\nNext: `postpix build --dry-run` shows what a build would change.\n");
     out
+}
+
+/// Every reference of the scan with its post.
+fn refs(r: &ScanReport) -> impl Iterator<Item = (&super::PostScanReport, &super::RefReport)> + '_ {
+    r.posts
+        .iter()
+        .flat_map(|p| p.refs.iter().map(move |x| (p, x)))
 }
 
 /// An SVG: served as it is, nothing to do.
@@ -129,7 +159,7 @@ fn scan_problems(r: &ScanReport, st: &Style) -> Vec<String> {
         for x in p
             .refs
             .iter()
-            .filter(|x| !x.status.hint().is_empty() && !is_svg(x))
+            .filter(|x| !x.status.hint().is_empty() && !is_svg(x) && x.will_404.is_none())
         {
             problems.push(format!(
                 "  {}:{}  {} {}\n      {}",
@@ -165,6 +195,7 @@ pub fn build(r: &BuildReport, dry_run: bool, quiet: bool, st: &Style) -> String 
         .map(|n| format!("  {}:{}  {}", n.post, n.line, n.kind))
         .collect();
     section(&mut out, "Left as they are:", &left);
+    out.push_str(&site_files(r, dry_run));
     out.push_str(&conversions(r));
     let dropped: Vec<String> = r
         .images
@@ -266,6 +297,29 @@ fn headline(r: &BuildReport, dry_run: bool, st: &Style) -> String {
     out
 }
 
+/// The files postpix keeps in the site for the theme, and how to use them.
+fn site_files(r: &BuildReport, dry_run: bool) -> String {
+    let mut out = String::new();
+    if r.site_files.is_empty() {
+        return out;
+    }
+    let verb = if dry_run { "would write" } else { "wrote" };
+    let files: Vec<String> = r
+        .site_files
+        .iter()
+        .map(|f| {
+            let what = if f.changed { verb } else { "unchanged" };
+            format!("  {} ({what})", f.path)
+        })
+        .collect();
+    let head = format!(
+        "Front-matter images: {} listed for the theme (commit these files; a layout renders one with {{% include postpix/picture.html src=page.header-img alt=page.title %}}):",
+        r.summary.heroes
+    );
+    section(&mut out, &head, &files);
+    out
+}
+
 /// What was done to the pixels, one line each, then how many images lost their metadata.
 fn conversions(r: &BuildReport) -> String {
     let mut out = String::new();
@@ -343,6 +397,10 @@ pub fn restore(r: &RestoreReport, quiet: bool, st: &Style) -> (String, String) {
         };
         for p in &r.restored {
             let _ = writeln!(out, "  {verb} {p}");
+        }
+        let removed = if r.dry_run { "would remove" } else { "removed" };
+        for p in &r.removed {
+            let _ = writeln!(out, "  {removed} {p} (written by postpix for the theme)");
         }
         let _ = writeln!(out, "{} post(s) {verb}.", r.restored.len());
     }

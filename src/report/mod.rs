@@ -68,6 +68,28 @@ pub struct RefReport {
     pub rewritten: bool,
     /// A raw `<img>` with no `alt` attribute at all (screen readers then read the file name).
     pub no_alt: bool,
+    /// A Markdown image whose alt text is empty (`![](x.png)`): the page calls it decorative.
+    pub empty_alt: bool,
+    /// It names a file of the site but will 404 on the published site: why, and the fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub will_404: Option<LinkReport>,
+    /// It will be served as it is, without variants: why (an animated PNG, a format postpix
+    /// does not re-encode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_variants: Option<String>,
+}
+
+/// A link that will 404 on the published site, as `postpix scan` reports it.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkReport {
+    /// Why, in a sentence.
+    pub why: String,
+    /// The path the browser will request.
+    pub requested: String,
+    /// The path the file is published at.
+    pub served: String,
+    /// The URL that reaches it (what `postpix build --fix-links` serves).
+    pub fix: String,
 }
 
 /// One post in `postpix scan`.
@@ -133,6 +155,12 @@ pub struct ScanSummary {
     pub orphans: usize,
     /// Files whose extension lies.
     pub extension_mismatches: usize,
+    /// References that will 404 on the published site.
+    pub will_404: usize,
+    /// Images without alt text (a raw `<img>` without `alt`, a Markdown image with an empty one).
+    pub no_alt: usize,
+    /// References served as they are, without variants.
+    pub without_variants: usize,
 }
 
 impl ScanSummary {
@@ -387,8 +415,11 @@ pub enum NoteKind {
     },
     /// Its kramdown IAL cannot be carried over.
     Ial,
-    /// A front-matter image (a theme's header or hero image): postpix does not encode those yet.
+    /// A front-matter image under a key that is no hero key (a social card, a thumbnail):
+    /// left as it is.
     FrontMatter {
+        /// The key (`og_image`).
+        key: String,
         /// The URL as written.
         url: String,
     },
@@ -402,6 +433,9 @@ pub enum NoteKind {
     VariantsMissing,
     /// `check`: the image was never built with these settings.
     NotBuilt,
+    /// `check`: a file postpix keeps in the site (`_data/postpix.json`, the include) is
+    /// missing or differs from what a build writes.
+    StaleSiteFile,
 }
 
 impl Display for NoteKind {
@@ -415,9 +449,10 @@ impl Display for NoteKind {
                 f.write_str("its kramdown IAL names an attribute list postpix can't carry over")
             }
             NoteKind::NoVariants => f.write_str("no variants to offer"),
-            NoteKind::FrontMatter { url } => write!(
+            NoteKind::FrontMatter { key, url } => write!(
                 f,
-                "{url}: a front-matter image; the theme shows it, and postpix does not encode those yet"
+                "{url}: a front-matter image under `{key}:`, served as it is (postpix encodes the hero keys: {})",
+                crate::scan::HERO_KEYS.join(", ")
             ),
             NoteKind::StaleRef => {
                 f.write_str("not rewritten, or its markup is stale; run `postpix build`")
@@ -429,6 +464,9 @@ impl Display for NoteKind {
                 f.write_str("variants missing or altered; run `postpix build`")
             }
             NoteKind::NotBuilt => f.write_str("not built yet; run `postpix build`"),
+            NoteKind::StaleSiteFile => {
+                f.write_str("missing or out of date; run `postpix build`")
+            }
         }
     }
 }
@@ -443,6 +481,16 @@ pub struct Note {
     /// What and why.
     #[serde(rename = "message", serialize_with = "as_text")]
     pub kind: NoteKind,
+}
+
+/// A file postpix keeps in the site for its theme: `_data/postpix.json` (the front-matter
+/// images' variants) or the include that renders them.
+#[derive(Clone, Debug, Serialize)]
+pub struct SiteFileReport {
+    /// Destination-relative path.
+    pub path: String,
+    /// Its bytes changed in this run (or would, in a dry run; or are stale, for `check`).
+    pub changed: bool,
 }
 
 /// One post in a build.
@@ -509,6 +557,10 @@ pub struct BuildSummary {
     pub bytes_at_1440_webp: u64,
     /// The same for a reader without WebP: the fallbacks.
     pub bytes_at_1440_fallback: u64,
+    /// Front-matter (hero) images listed in `_data/postpix.json`.
+    pub heroes: usize,
+    /// References that would have 404ed, served from `{{ site.baseurl }}/…` (`--fix-links`).
+    pub links_fixed: usize,
 }
 
 /// A remark about the run that does not fail it.
@@ -537,6 +589,8 @@ pub struct BuildReport {
     pub images: Vec<ImageReport>,
     /// Per post.
     pub posts: Vec<PostReport>,
+    /// The files postpix keeps in the site for the theme (in place: commit them).
+    pub site_files: Vec<SiteFileReport>,
     /// References left as they are, with the reason.
     pub left: Vec<Note>,
     /// Problems (`check`).
@@ -584,6 +638,8 @@ impl BuildReport {
 pub struct RestoreReport {
     /// Posts given back their original text (or that would be, in a dry run).
     pub restored: Vec<String>,
+    /// Files postpix had written into the site for the theme, removed (or that would be).
+    pub removed: Vec<String>,
     /// Posts that could not be read or written.
     #[serde(serialize_with = "all_as_text")]
     pub errors: Vec<Error>,

@@ -28,6 +28,26 @@ const IMAGE_KEYS: &[&str] = &[
     "share-img",
 ];
 
+/// The keys themes read as the page's hero (header) image: postpix encodes the images they name
+/// like body images and lists them in `_data/postpix.json` for the `postpix/picture.html`
+/// include. The other image keys (`og_image`, `thumbnail`, `share-img`, …) are social cards and
+/// listing thumbnails, which crawlers fetch as they are: reported, not encoded.
+pub const HERO_KEYS: &[&str] = &[
+    "header-img",
+    "header-image",
+    "image",
+    "cover",
+    "cover-img",
+    "feature",
+    "featured_image",
+    "banner",
+];
+
+/// True when a front-matter `key` names a hero image (see [`HERO_KEYS`]).
+pub fn is_hero_key(key: &str) -> bool {
+    HERO_KEYS.contains(&key)
+}
+
 /// Extensions that make any top-level value an image reference.
 const IMAGE_EXTS: &[&str] = &[".jpg", ".jpeg", ".png", ".gif", ".webp"];
 

@@ -15,6 +15,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+pub use frontmatter::{is_hero_key, HERO_KEYS};
 pub use markdown::find_refs;
 
 /// The syntax an image reference was written in.
@@ -66,6 +67,14 @@ pub struct ImageRef {
     pub in_table: bool,
     /// For front matter only: the key that held it (`header-img`, `image`, ...).
     pub key: Option<String>,
+}
+
+impl ImageRef {
+    /// A front-matter reference under one of the [`HERO_KEYS`]: encoded, and listed in
+    /// `_data/postpix.json`.
+    pub fn is_hero(&self) -> bool {
+        self.kind == RefKind::FrontMatter && self.key.as_deref().is_some_and(is_hero_key)
+    }
 }
 
 /// Byte offset to 1-based line number.

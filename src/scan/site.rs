@@ -39,6 +39,9 @@ pub struct JekyllConfig {
     pub collections_dir: String,
     /// `unpublished: true`: posts and pages with `published: false` are rendered too.
     pub unpublished: bool,
+    /// `permalink:`, the URL style of posts and pages (`date`, `pretty`, a template such as
+    /// `/:year/:month/:day/:title/`), or empty (Jekyll's default, `date`).
+    pub permalink: String,
     /// The whole parsed document (`None` when there is no `_config.yml`).
     pub yaml: Option<YamlOwned>,
     /// `exclude` less `include`, compiled.
@@ -228,6 +231,7 @@ impl JekyllConfig {
             include,
             collections,
             unpublished,
+            permalink: string(&doc, "permalink")?,
             yaml: Some(doc),
         })
     }
@@ -301,6 +305,16 @@ impl JekyllConfig {
         }
         self.unpublished || front.is_none_or(published)
     }
+}
+
+/// The front matter of a post's `text`, parsed; `None` without one, or when it is no YAML
+/// mapping (Jekyll then warns and uses none of it).
+pub fn front_matter(text: &str) -> Option<YamlOwned> {
+    let body = super::frontmatter::yaml_body(text)?;
+    parse_yaml(body)
+        .ok()
+        .flatten()
+        .filter(|d| d.as_mapping().is_some())
 }
 
 /// The `published:` flag of a front matter body; broken YAML counts as published (Jekyll warns
