@@ -35,6 +35,7 @@ pub mod report;
 pub mod resolve;
 pub mod rewrite;
 pub mod scan;
+pub mod store;
 pub mod survey;
 #[cfg(test)]
 mod testutil;
