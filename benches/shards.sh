@@ -24,13 +24,14 @@ site="$work/site"
 "$gen" site "$site" "$n"
 extra=("$@")
 printf "%-16s %9s %13s\n" "run" "wall s" "peak RSS MB"
-run() { # label, then build args
+run() { # label, then build args; a run that fails prints its messages and exit status
   local label=$1 out
   shift
-  out=$( (/usr/bin/time -f "%e %M" "$bin" build --quiet "$site" "${extra[@]}" "$@" 2>&1 >/dev/null || true) | tail -1)
+  out=$( (/usr/bin/time -o "$work/time" -f "%e %M %x" "$bin" build --quiet "$site" "${extra[@]}" "$@" 2>"$work/err" >/dev/null || true); tail -1 "$work/time")
   # shellcheck disable=SC2086
   set -- $out
   printf "%-16s %9s %13.1f\n" "$label" "$1" "$(awk -v k="$2" 'BEGIN{print k/1024}')"
+  if [ "${3:-0}" != 0 ]; then echo "  exit status $3:"; tail -5 "$work/err" "$work/time"; fi
 }
 run plain --out "$work/plain"
 caches=()
