@@ -267,6 +267,18 @@ pub fn file_record(abs: &Path, hash: String) -> Option<FileRecord> {
 pub trait FileCheck {
     /// True when `rel` holds exactly the bytes that hash to `hash`.
     fn is_fresh(&self, rel: &str, hash: &str) -> bool;
+
+    /// The entry a shared store holds for the cache key `key` (encoded by another site, another
+    /// checkout or a shard job), if any. By default there is no store.
+    fn stored_entry(&self, _key: &str) -> Option<Entry> {
+        None
+    }
+
+    /// True when a shared store holds bytes that hash to `hash` (checked, not assumed), so a
+    /// missing variant can be copied instead of encoded.
+    fn stored(&self, _hash: &str) -> bool {
+        false
+    }
 }
 
 /// [`FileCheck`] against the files under a destination root, with the manifest's records as a

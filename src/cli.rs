@@ -112,6 +112,11 @@ pub struct BuildArgs {
     /// Only encode variants; leave the posts as they are.
     #[arg(long)]
     pub no_rewrite: bool,
+    /// Finish a sharded build: read the results of the `--shard I/N` jobs from their cache
+    /// folders (each job's --cache-dir, or DIR/.postpix of its --out DIR), copy their variants
+    /// in and rewrite the posts. Encodes nothing: an image no folder holds fails the build.
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub merge: Vec<PathBuf>,
     /// Encoder and markup settings.
     #[command(flatten)]
     pub settings: Settings,

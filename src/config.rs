@@ -30,6 +30,8 @@ pub const DEFAULT_CONTENT_WIDTH: u32 = 800;
 pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 2048;
 /// Default cache folder, relative to the site root (or to `--out`).
 pub const DEFAULT_CACHE_DIR: &str = ".postpix";
+/// Folder of the shared store inside the cache folder.
+pub const STORE_DIR: &str = "store";
 /// Default largest image, in megapixels.
 pub const DEFAULT_MAX_PIXELS_MP: f64 = 100.0;
 /// Default largest source file, in MB.
@@ -55,6 +57,65 @@ impl std::str::FromStr for QualityArg {
         s.parse::<f32>()
             .map(QualityArg::Fixed)
             .map_err(|_| format!("'{s}' is neither 'auto' nor a number from 0 to 100"))
+    }
+}
+
+/// `--shard I/N`: this run is job `I` of `N` (1-based) and encodes only the sources whose content
+/// hash falls in its share. The split is by content, so a source's bytes always land in the same
+/// shard whatever the paths, and every shard's results can be merged with `build --merge`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which job this is, 1..=count.
+    pub index: u32,
+    /// How many jobs share the site.
+    pub count: u32,
+}
+
+/// Most shards a site may be split into.
+pub const MAX_SHARDS: u32 = 1024;
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || {
+            format!(
+                "'{s}' is not I/N: give this job's number I and the number of jobs N, \
+                 1 <= I <= N <= {MAX_SHARDS} (e.g. 2/4)"
+            )
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = match (i.trim().parse::<u32>(), n.trim().parse::<u32>()) {
+            (Ok(i), Ok(n)) => (i, n),
+            _ => return Err(bad()),
+        };
+        if index == 0 || count == 0 || index > count || count > MAX_SHARDS {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// True when the source (or other item) identified by `id` belongs to this shard. `id` is a
+    /// content hash (hex) where there is one; anything else (the path of a source that could
+    /// not be read) is hashed first, so every item lands in exactly one shard.
+    pub fn owns(&self, id: &str) -> bool {
+        let n = id
+            .get(..16)
+            .and_then(|h| u64::from_str_radix(h, 16).ok())
+            .unwrap_or_else(|| {
+                let h = blake3::hash(id.as_bytes());
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&h.as_bytes()[..8]);
+                u64::from_be_bytes(b)
+            });
+        n % u64::from(self.count) == u64::from(self.index - 1)
     }
 }
 
@@ -167,6 +228,12 @@ pub struct Settings {
     /// is kept in the markup's record, so `restore` gives it back as it was.
     #[arg(long)]
     pub fix_links: bool,
+    /// Be job I of N (e.g. `--shard 2/4` in a CI matrix): encode only the images whose content
+    /// hash falls in this share, into this job's variants and cache; posts are not rewritten
+    /// and nothing is pruned. A final `postpix build --merge DIR...` over the jobs' cache
+    /// folders writes the site, encoding nothing. Default: no shard, the whole site.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 /// Everything one run needs to know.
@@ -204,6 +271,11 @@ pub struct Config {
     pub placeholder: PlaceholderMode,
     /// Serve links that will 404 from `{{ site.baseurl }}/…` (`--fix-links`).
     pub fix_links: bool,
+    /// This run is one shard of a split build (`--shard`): only its share of the jobs.
+    pub shard: Option<Shard>,
+    /// Cache folders of shard jobs whose stores this run reads (`build --merge`); when any are
+    /// given the run encodes nothing.
+    pub merge: Vec<PathBuf>,
 }
 
 /// `sizes` for a content column `width` px wide.
@@ -241,6 +313,8 @@ impl Config {
             max_animation_pixels: (DEFAULT_MAX_ANIMATION_MP * 1e6) as u64,
             placeholder: PlaceholderMode::default(),
             fix_links: false,
+            shard: None,
+            merge: Vec::new(),
         })
     }
 
@@ -289,6 +363,7 @@ impl Config {
         cfg = cfg.with_memory_budget(s.memory_budget)?;
         cfg.placeholder = s.placeholder;
         cfg.fix_links = s.fix_links;
+        cfg.shard = s.shard;
         Ok(cfg)
     }
 
@@ -309,6 +384,66 @@ impl Config {
         }
         self.out = Some(out);
         Ok(self)
+    }
+
+    /// The configuration of a `build`: posts rewritten or not (`--no-rewrite`), and the cache
+    /// folders of the shard jobs to merge (`--merge`, see [`Config::with_merge`]).
+    pub fn for_build(mut self, rewrite: bool, merge: &[PathBuf]) -> Result<Self> {
+        self.rewrite = rewrite;
+        self.with_merge(merge)
+    }
+
+    /// Read the stores of these shard jobs' cache folders and encode nothing (`build --merge`).
+    /// Each must be a folder; a shard that had no work may have left it without a store.
+    pub fn with_merge(mut self, dirs: &[PathBuf]) -> Result<Self> {
+        if !dirs.is_empty() && self.shard.is_some() {
+            return Err(Error::setting(
+                "--merge",
+                "combines the shards' results; it cannot itself run as a --shard",
+            ));
+        }
+        for d in dirs {
+            let abs = absolute(d)?;
+            if !abs.is_dir() {
+                return Err(Error::setting(
+                    "--merge",
+                    format!(
+                        "{}: not a folder (give the cache folder of each --shard job)",
+                        abs.display()
+                    ),
+                ));
+            }
+            self.merge.push(abs);
+        }
+        Ok(self)
+    }
+
+    /// The folder of the shared, content-addressed store inside the cache folder.
+    pub fn store_dir(&self) -> PathBuf {
+        self.cache_dir.join(STORE_DIR)
+    }
+
+    /// The folder holding this site's own manifest: the cache folder itself when it lies in the
+    /// site or in `--out` (the default), else `sites/<name>-<hash>/` in it, named from the
+    /// destination's absolute path, so checkouts that share one `--cache-dir` never read or
+    /// replace each other's manifests (what they share is the store).
+    pub fn manifest_dir(&self) -> PathBuf {
+        if self.cache_root() != self.cache_dir {
+            return self.cache_dir.clone();
+        }
+        let dest = self.dest_root();
+        let name: String = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(40)
+            .collect();
+        let id = blake3::hash(dest.as_os_str().as_encoded_bytes()).to_hex();
+        self.cache_dir
+            .join("sites")
+            .join(format!("{name}-{}", &id[..16]))
     }
 
     /// Set and check the widths.
@@ -480,6 +615,18 @@ mod tests {
         let o = c.clone().with_out(&d.path().join("_build"), false).unwrap();
         assert_eq!(o.cache_dir, d.path().join("_build/.postpix"));
         assert!(c.with_out(d.path(), false).is_err());
+    }
+
+    #[test]
+    fn a_shard_is_i_of_n() {
+        assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
+        assert_eq!("1/1".parse::<Shard>(), Ok(Shard { index: 1, count: 1 }));
+        for bad in ["0/4", "5/4", "1/0", "x", "1/4/2", "", "2", "-1/4", "1/2000"] {
+            let e = bad.parse::<Shard>().unwrap_err();
+            assert!(e.contains("I/N"), "{bad}: {e}");
+        }
+        let one = Shard { index: 1, count: 1 };
+        assert!(one.owns("not a hash") && one.owns(&"f".repeat(64)));
     }
 
     #[test]

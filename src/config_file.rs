@@ -25,10 +25,16 @@ use crate::report::{ConfigReport, SettingReport, Source};
 use crate::scan::site::{scalar, yaml_bool, JekyllConfig};
 
 /// Settings that are flags only, with the reason: they belong to the machine, not the site.
-pub const FLAG_ONLY: &[(&str, &str)] = &[(
-    "jobs",
-    "the number of threads belongs to the machine, not the site; pass --jobs",
-)];
+pub const FLAG_ONLY: &[(&str, &str)] = &[
+    (
+        "jobs",
+        "the number of threads belongs to the machine, not the site; pass --jobs",
+    ),
+    (
+        "shard",
+        "a shard is one CI job's share of the work, not a setting of the site; pass --shard",
+    ),
+];
 
 /// The settings as a clap command of their own (no program name, no help flag): the parser
 /// that values from the file go through.
@@ -98,6 +104,7 @@ pub fn unset_means(key: &str) -> Option<&'static str> {
         "sizes" => Some("follows content_width"),
         "cache_dir" => Some(".postpix in the site, or in --out"),
         "jobs" => Some("one per core"),
+        "shard" => Some("no shard: the whole site"),
         _ => None,
     }
 }

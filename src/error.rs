@@ -296,6 +296,15 @@ pub enum EnvFault {
     /// The survey could not read (and so not hash) the file.
     #[error("could not be read")]
     Unread,
+    /// `build --merge`: no merged shard (nor this cache) holds its variants.
+    #[error(
+        "not in the results of any merged shard (did every --shard I/N job run, with these \
+         settings, and is its cache folder among the --merge folders?); a merge encodes nothing"
+    )]
+    NotMerged,
+    /// A variant the plan found in the cache's store was gone or altered when it was copied.
+    #[error("the cache's store lost variant {0} during the run; run again to encode it")]
+    StoreChanged(String),
 }
 
 /// Why `_config.yml` cannot be used.

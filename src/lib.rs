@@ -37,6 +37,7 @@ pub mod report;
 pub mod resolve;
 pub mod rewrite;
 pub mod scan;
+pub mod store;
 pub mod survey;
 #[cfg(test)]
 mod testutil;

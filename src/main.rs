@@ -129,8 +129,8 @@ fn run(cli: &Cli, flags: &ArgMatches) -> Result<ExitCode> {
     }
 }
 
-fn build(cli: &Cli, a: &BuildArgs, mut cfg: Config, st: &Style) -> Result<ExitCode> {
-    cfg.rewrite = !a.no_rewrite;
+fn build(cli: &Cli, a: &BuildArgs, cfg: Config, st: &Style) -> Result<ExitCode> {
+    let cfg = cfg.for_build(!a.no_rewrite, &a.merge)?;
     let mode = if a.dry_run { Mode::DryRun } else { Mode::Build };
     let bar = Bar::new(!cli.json && !cli.quiet && std::io::stderr().is_terminal());
     let report = pipeline::run(&cfg, mode, &bar).context("build failed")?;

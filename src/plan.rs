@@ -3,11 +3,12 @@
 //! In: the [`Survey`], the manifest of the last run, the [`Config`] and a way to ask whether a
 //! variant file on disk is the one the manifest remembers ([`FileCheck`]). Out: a [`Plan`]: for
 //! each unique source content one [`Job`] with its cache key, variant names and folders, and
-//! its [`Work`] (fresh, a repair of the files that went missing, or a full encode with the
-//! exact [`Request`] for the encoder); and for every other referenced source why it is not
-//! encoded. Widths, animation, lossless mode and the variants too large for WebP are decided
-//! here, once. No pixel is read and nothing is written: build, dry run and check all consume
-//! the same plan.
+//! its [`Work`] (fresh, a copy of missing files from the cache's shared store, a repair of the
+//! files that went missing, or a full encode with the exact [`Request`] for the encoder); and
+//! for every other referenced source why it is not encoded. Widths, animation, lossless mode
+//! and the variants too large for WebP are decided here, once, and `--shard` keeps only its
+//! share of the jobs. No pixel is read and nothing is written: build, dry run and check all
+//! consume the same plan.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -98,6 +99,14 @@ pub enum Work {
         /// The destination-relative files to write.
         missing: BTreeSet<String>,
     },
+    /// The outputs are known (from this site's manifest or from the cache's shared store) and
+    /// every missing file is in the store: copy those, encode nothing.
+    Fetch {
+        /// The remembered outputs.
+        entry: Entry,
+        /// Destination-relative file → the hash of its bytes in the store.
+        files: BTreeMap<String, String>,
+    },
     /// Nothing is known: encode, then let the size guard choose.
     Encode {
         /// What to ask the encoder for.
@@ -105,6 +114,13 @@ pub enum Work {
         /// Variants left out already (too large for WebP).
         dropped: Vec<Dropped>,
     },
+}
+
+impl Work {
+    /// True when the encoder must run (a repair or a fresh encode).
+    pub fn encodes(&self) -> bool {
+        matches!(self, Work::Repair { .. } | Work::Encode { .. })
+    }
 }
 
 impl Job {
@@ -144,6 +160,10 @@ pub struct VariantSet {
 }
 
 /// Decide everything for the sources of `survey` that a post may rewrite.
+///
+/// Under `--shard I/N` the plan holds only this shard's share: the jobs whose content hash it
+/// owns, and the refusals of the sources it owns. Under `--merge` a job that would need the
+/// encoder is refused instead ([`EnvFault::NotMerged`]): a merge only copies.
 pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileCheck) -> Plan {
     let fingerprint = settings_fingerprint(cfg);
     let mut plan = Plan::default();
@@ -169,10 +189,18 @@ pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileC
                 .or_insert(Refusal::Failed(InputFault::NotAnImage.into()));
         }
     }
-    for (hash, (info, rels)) in by_hash {
+    let owned = |id: &str| cfg.shard.is_none_or(|s| s.owns(id));
+    for (hash, (info, rels)) in by_hash.into_iter().filter(|(h, _)| owned(h.as_str())) {
         let key = cache::entry_key(&hash, &fingerprint);
         let sets = variant_sets(&rels, &cfg.variant_dir);
         let work = work(&key, &info, &sets, manifest, cfg, disk);
+        if !cfg.merge.is_empty() && work.encodes() {
+            for rel in rels {
+                plan.refused
+                    .insert(rel, Refusal::Failed(EnvFault::NotMerged.into()));
+            }
+            continue;
+        }
         for rel in &rels {
             plan.job_of.insert(rel.clone(), plan.jobs.len());
         }
@@ -184,6 +212,13 @@ pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileC
             sets,
             work,
         });
+    }
+    if cfg.shard.is_some() {
+        let id = |rel: &String| {
+            let hash = survey.sources.get(rel).and_then(|s| s.hash.as_deref());
+            owned(hash.unwrap_or(rel.as_str()))
+        };
+        plan.refused.retain(|rel, _| id(rel));
     }
     plan
 }
@@ -254,28 +289,55 @@ fn work(
 ) -> Work {
     // An entry from before placeholders has none: encode it again (once) when they are wanted.
     let wanted =
-        |e: &&Entry| !(cfg.placeholder == PlaceholderMode::Color && e.placeholder.is_unknown());
-    let Some(entry) = manifest.entries.get(key).filter(wanted) else {
-        let (request, dropped) = request_for(
-            info,
-            &cfg.widths,
-            cfg.encode.lossless,
-            &cfg.formats,
-            cfg.encode.quality(),
-        );
-        return Work::Encode { request, dropped };
+        |e: &Entry| !(cfg.placeholder == PlaceholderMode::Color && e.placeholder.is_unknown());
+    // This site's manifest first; else what the shared store holds for the key.
+    let stored;
+    let entry = match manifest.entries.get(key).filter(|e| wanted(e)) {
+        Some(e) => e,
+        None => {
+            stored = disk.stored_entry(key).filter(wanted);
+            match &stored {
+                Some(e) => e,
+                None => {
+                    let (request, dropped) = request_for(
+                        info,
+                        &cfg.widths,
+                        cfg.encode.lossless,
+                        &cfg.formats,
+                        cfg.encode.quality(),
+                    );
+                    return Work::Encode { request, dropped };
+                }
+            }
+        }
     };
-    let mut missing = BTreeSet::new();
-    let mut redo = BTreeSet::new();
+    let mut missing = BTreeMap::new();
     for (path, i) in files(sets, key, entry) {
         if !disk.is_fresh(&path, &entry.outputs[i].hash) {
-            missing.insert(path);
-            redo.insert(i);
+            missing.insert(path, i);
         }
     }
     if missing.is_empty() {
         return Work::Fresh(entry.clone());
     }
+    let mut in_store = BTreeMap::new();
+    let fetch = missing.iter().all(|(_, &i)| {
+        *in_store
+            .entry(i)
+            .or_insert_with(|| disk.stored(&entry.outputs[i].hash))
+    });
+    if fetch {
+        let files = missing
+            .into_iter()
+            .map(|(path, i)| (path, entry.outputs[i].hash.clone()))
+            .collect();
+        return Work::Fetch {
+            entry: entry.clone(),
+            files,
+        };
+    }
+    let redo: BTreeSet<usize> = missing.values().copied().collect();
+    let missing: BTreeSet<String> = missing.into_keys().collect();
     let ops = redo
         .into_iter()
         .map(|i| {

@@ -105,10 +105,12 @@ pub struct Survey {
     pub sources: BTreeMap<String, Source>,
 }
 
-/// Folders never copied into `--out` nor scanned: the cache and `--out` itself.
+/// Folders never copied into `--out` nor scanned: the cache, `--out` itself and the cache
+/// folders a merge reads.
 pub fn own_dirs(cfg: &Config) -> Vec<PathBuf> {
     let mut v = vec![cfg.cache_dir.clone()];
     v.extend(cfg.out.clone());
+    v.extend(cfg.merge.iter().cloned());
     v
 }
 

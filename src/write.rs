@@ -114,6 +114,82 @@ pub struct Staged {
 
 /// Write `bytes` under a temporary name beside `path` (see [`write_atomic`] for the rules).
 pub fn stage(root: &Path, path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<Staged> {
+    let staged = stage_with(root, path, bytes, mode, true)?;
+    crash_point();
+    Ok(staged)
+}
+
+/// Like [`write_atomic`] (a temp file beside `path`, then a rename) but without the fsyncs and
+/// without the crash hook: for the cache's store, whose every read is checked, so a file a
+/// crash tore is a miss, never a wrong answer, and two fsyncs per file would double the
+/// waiting of a cold build.
+pub fn write_unsynced(root: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut staged = stage_with(root, path, bytes, None, false)?;
+    fs::rename(&staged.tmp, &staged.path).map_err(|e| Error::io(&staged.path, e))?;
+    staged.done = true;
+    Ok(())
+}
+
+/// Create `path` (under `root`) holding `bytes`, unless something is there already (then
+/// `Ok(false)`), without a temp file and without fsyncs: for the cache's store, where a reader
+/// checks what it reads, so a file a crash or a concurrent writer left short is a miss (and is
+/// replaced through [`write_unsynced`]), and where no temp file may be left behind by a kill.
+pub fn write_new_unsynced(root: &Path, path: &Path, bytes: &[u8]) -> Result<bool> {
+    checked_folder(root, path, true)?;
+    let mut f = match OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    f.write_all(bytes)
+        .and_then(|()| set_mode(&f, 0o644))
+        .map_err(|e| Error::io(path, e))?;
+    Ok(true)
+}
+
+/// Put a hard link to the complete file `file` at `path` (under `root`, replacing what is
+/// there) through a temp name and a rename; where the file system cannot link (another
+/// device), a copy ([`write_unsynced`]).
+pub fn link_or_copy(root: &Path, file: &Path, path: &Path) -> Result<()> {
+    let dir = checked_folder(root, path, true)?;
+    match fs::hard_link(file, path) {
+        Ok(()) => return Ok(()),
+        // Something else is there (a torn copy): replace it below, atomically.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(_) => {
+            let bytes = fs::read(file).map_err(|e| Error::io(file, e))?;
+            return write_unsynced(root, path, &bytes);
+        }
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(
+        ".{name}{TEMP_MARK}{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    if fs::hard_link(file, &tmp).is_ok() {
+        return match fs::rename(&tmp, path) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(Error::io(path, e))
+            }
+        };
+    }
+    let bytes = fs::read(file).map_err(|e| Error::io(file, e))?;
+    write_unsynced(root, path, &bytes)
+}
+
+fn stage_with(
+    root: &Path,
+    path: &Path,
+    bytes: &[u8],
+    mode: Option<u32>,
+    sync: bool,
+) -> Result<Staged> {
     if let Ok(m) = fs::symlink_metadata(path) {
         if m.is_dir() {
             return Err(Error::UnsafeWrite {
@@ -152,10 +228,12 @@ pub fn stage(root: &Path, path: &Path, bytes: &[u8], mode: Option<u32>) -> Resul
     let written = (|| -> std::io::Result<()> {
         f.write_all(bytes)?;
         set_mode(&f, mode.unwrap_or(0o644))?;
-        f.sync_all()
+        if sync {
+            f.sync_all()?;
+        }
+        Ok(())
     })();
     written.map_err(|e| Error::io(path, e))?;
-    crash_point();
     Ok(staged)
 }
 
@@ -319,6 +397,50 @@ pub fn clean_stale_temps(root: &Path, dir: &Path) -> usize {
     n
 }
 
+/// Remove the temp files in `dir` (under `root`) whose writer is gone: a folder other runs may
+/// be writing into at the same moment (the cache's store) loses only the temps of processes
+/// that no longer exist (the process id is in the temp's name). Returns how many were removed.
+pub fn clean_orphan_temps(root: &Path, dir: &Path) -> usize {
+    if checked_folder(root, &dir.join("x"), false).is_err() {
+        return 0;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut n = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some((_, tail)) = name.split_once(TEMP_MARK) else {
+            continue;
+        };
+        let pid = tail.split('-').next().and_then(|p| p.parse::<u32>().ok());
+        let orphan = pid.is_some_and(|p| !process_alive(p));
+        let is_file = e.file_type().is_ok_and(|ft| ft.is_file());
+        if orphan && is_file && fs::remove_file(e.path()).is_ok() {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// True unless the process `pid` certainly does not exist on this machine.
+#[cfg(unix)]
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: signal 0 sends nothing; kill only checks that the process exists.
+    if unsafe { libc::kill(pid, 0) } == 0 {
+        return true;
+    }
+    std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: u32) -> bool {
+    true
+}
+
 /// Delete a file postpix wrote earlier under the destination `root`. A missing file is fine; a
 /// folder is never removed, nor anything reached through a symlinked folder.
 pub fn remove_output(root: &Path, path: &Path) -> Result<bool> {
@@ -347,6 +469,17 @@ pub fn remove_output(root: &Path, path: &Path) -> Result<bool> {
 fn hold_point() {
     if let Some(marker) = std::env::var_os("POSTPIX_TEST_HOLD_LOCK") {
         wait_on(&PathBuf::from(marker));
+    }
+}
+
+/// Test hook for the shared-store tests: when `POSTPIX_TEST_HOLD_STORE=FILE` is set, the first
+/// job of this process to keep its results in the cache's store creates FILE and waits (up to a
+/// minute) until it is deleted, so a test can run a whole second build on the same cache folder
+/// while this one is in the middle of its store writes.
+pub fn store_point() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if let Some(marker) = std::env::var_os("POSTPIX_TEST_HOLD_STORE") {
+        ONCE.call_once(|| wait_on(&PathBuf::from(marker)));
     }
 }
 
@@ -415,6 +548,34 @@ impl Lock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_temps_of_gone_processes_are_orphans() {
+        let d = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        let gone = d.path().join(format!(".x{TEMP_MARK}{}-0", child.id()));
+        let live = d
+            .path()
+            .join(format!(".y{TEMP_MARK}{}-0", std::process::id()));
+        fs::write(&gone, b"short").unwrap();
+        fs::write(&live, b"being written").unwrap();
+        assert_eq!(clean_orphan_temps(d.path(), d.path()), 1);
+        assert!(!gone.exists() && live.exists());
+    }
+
+    #[test]
+    fn a_new_file_is_created_once_in_place() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a/b.json");
+        assert!(write_new_unsynced(d.path(), &p, b"one").unwrap());
+        assert!(!write_new_unsynced(d.path(), &p, b"two").unwrap());
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        write_unsynced(d.path(), &p, b"three").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"three");
+        let names: Vec<_> = fs::read_dir(d.path().join("a")).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temp left");
+    }
 
     #[test]
     fn replaces_content_and_leaves_no_temp() {

@@ -123,6 +123,8 @@ fn a_manifest_from_before_placeholders_is_a_cache_miss_not_an_error() {
         e.as_object_mut().unwrap().remove("placeholder");
     }
     std::fs::write(&path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    // An older postpix had no shared store either (it would answer with the placeholder).
+    std::fs::remove_dir_all(site.path(".postpix/store")).unwrap();
     // With placeholders off, the old entries are fresh as they are.
     let v = build(&site, &["--placeholder", "none"]);
     assert_eq!(v["summary"]["encoded"], 0, "{v}");

@@ -7,7 +7,7 @@
 //! its files atomically as soon as they exist, so memory holds the images in flight, never the
 //! whole site's outputs. A dry run does all of it but the writes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::OnceLock;
 
@@ -24,6 +24,7 @@ use crate::memory::{self, Budget};
 use crate::paths;
 use crate::plan::{self, Job, Plan, Work};
 use crate::report::{ImageWarning, Warning};
+use crate::store::{self, Store};
 use crate::survey::Survey;
 use crate::timings::{self, Stage};
 use crate::write;
@@ -43,6 +44,10 @@ pub struct Done {
     pub warnings: Vec<ImageWarning>,
     /// Trial encodes the quality search made (0 for a repair or fixed qualities).
     pub search_encodes: u32,
+    /// The encoder ran (false: every file was copied from the cache's store).
+    pub encoded: bool,
+    /// Keeping the results in the cache's store failed (the site is whole regardless).
+    pub store_error: Option<Error>,
 }
 
 /// The result of one job that needed work, by its index in the plan.
@@ -70,11 +75,17 @@ pub fn run(
         return Ok((Vec::new(), Vec::new()));
     }
     let dest = cfg.dest_root();
-    let warnings = if writing {
-        clean_variant_folders(plan, &order, dest)
-    } else {
-        Vec::new()
-    };
+    let store = Store::of(cfg);
+    let mut warnings = Vec::new();
+    if writing {
+        warnings = clean_variant_folders(plan, &order, dest);
+        let count = store.clean();
+        if count > 0 {
+            let folder = Some(cfg.store_dir().display().to_string());
+            warnings.push(Warning::StaleTemps { folder, count });
+        }
+    }
+    let store = &store;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs.max(1))
         .build()
@@ -98,7 +109,18 @@ pub fn run(
             let tx = tx.clone();
             scope.spawn(move |_| {
                 let src = &survey.sources[job.rel()];
-                let result = process(job, &src.abs, cfg, dest, writing);
+                let result = match &job.work {
+                    Work::Fetch { entry, files } => fetch(entry, files, store, dest, writing),
+                    _ => process(job, &src.abs, cfg, dest, writing),
+                };
+                let result = result.map(|mut done| {
+                    if writing {
+                        let (key, files) = (&job.key, &done.files);
+                        let kept = store::publish(store, dest, key, &done.entry, files);
+                        done.store_error = kept.err();
+                    }
+                    done
+                });
                 drop(held);
                 progress.tick(job.rel());
                 let _ = tx.send(Outcome { job: i, result });
@@ -188,7 +210,7 @@ fn process(
     let outputs: Vec<Output>;
     let mut search_encodes = 0;
     let (entry, files) = match &job.work {
-        Work::Fresh(entry) => (entry.clone(), Vec::new()),
+        Work::Fresh(entry) | Work::Fetch { entry, .. } => (entry.clone(), Vec::new()),
         Work::Encode { request, dropped } => {
             let enc = encode::run(&bytes, request, &cfg.encode, &cfg.limits)?;
             let chosen = guard::select(enc, bytes.len(), dropped.clone());
@@ -214,8 +236,43 @@ fn process(
         errors: Vec::new(),
         warnings,
         search_encodes,
+        encoded: true,
+        store_error: None,
     };
     write_files(dest, files, writing, &mut done);
+    Ok(done)
+}
+
+/// A job whose missing files are all in the cache's store: copy them (checked against their
+/// hashes once more), encode nothing, leave the source unread.
+fn fetch(
+    entry: &Entry,
+    files: &BTreeMap<String, String>,
+    store: &Store,
+    dest: &Path,
+    writing: bool,
+) -> std::result::Result<Done, ImageFault> {
+    let mut fetched = Vec::with_capacity(files.len());
+    for (path, hash) in files {
+        let bytes = timings::time(Stage::Read, || store.object(hash))
+            .ok_or_else(|| EnvFault::StoreChanged(path.clone()))?;
+        fetched.push((path, hash, bytes));
+    }
+    let pending = fetched
+        .iter()
+        .map(|(path, hash, bytes)| (path.to_string(), hash.to_string(), &bytes[..], false))
+        .collect();
+    let mut done = Done {
+        entry: entry.clone(),
+        files: Vec::new(),
+        written: 0,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        search_encodes: 0,
+        encoded: false,
+        store_error: None,
+    };
+    write_files(dest, pending, writing, &mut done);
     Ok(done)
 }
 
@@ -332,8 +389,12 @@ fn write_variants(dest: &Path, pending: &[Pending<'_>]) -> Vec<Result<Option<Fil
 }
 
 /// Bytes of memory `job` may need while it runs: its file and its canvases
-/// ([`memory::encode_estimate`]).
+/// ([`memory::encode_estimate`]), or for a copy from the store the files it copies.
 pub fn memory_estimate(job: &Job, survey: &Survey) -> u64 {
+    if let Work::Fetch { entry, files } = &job.work {
+        let largest = entry.outputs.iter().map(|o| o.bytes).max().unwrap_or(0);
+        return largest.saturating_mul(files.len() as u64);
+    }
     let file = survey.sources.get(job.rel()).map_or(0, |s| s.size);
     memory::encode_estimate(job.info.width, job.info.height, file)
 }

@@ -27,6 +27,7 @@ use crate::paths;
 use crate::plan::{self, Plan};
 use crate::report::{BuildReport, RestoreReport, Warning};
 use crate::scan::site::JekyllConfig;
+use crate::store::{Checked, Store};
 use crate::survey::{self as survey_room, Change, Survey};
 use crate::write;
 
@@ -104,7 +105,7 @@ pub struct Session {
 impl Session {
     /// Load the manifest and survey the whole site.
     pub fn open(cfg: &Config) -> Result<Session> {
-        let (manifest, problem) = cache::load(&cfg.cache_dir);
+        let (manifest, problem) = cache::load(&cfg.manifest_dir());
         let survey = Survey::take(cfg, Some(&manifest), true)?;
         Ok(Session {
             cfg: cfg.clone(),
@@ -170,9 +171,13 @@ impl Session {
             report.warnings.extend(self.clean_post_temps());
         }
         report.images = settled.images;
-        self.rewrite_posts(&plan, &settled.entries, mode, &mut report);
-        self.heroes(&plan, &settled.entries, mode, &mut report);
-        self.prune(&settled.needed, mode, &mut report);
+        // A shard knows only its share of the images: the posts, the hero data and the pruning
+        // wait for the merge.
+        if self.cfg.shard.is_none() {
+            self.rewrite_posts(&plan, &settled.entries, mode, &mut report);
+            self.heroes(&plan, &settled.entries, mode, &mut report);
+            self.prune(&settled.needed, mode, &mut report);
+        }
         if writing {
             self.save(&mut report);
         }
@@ -181,11 +186,15 @@ impl Session {
     }
 
     /// The plan, with the variant files on disk checked against the manifest (a file whose stat
-    /// changed but whose bytes did not gets a fresh record).
+    /// changed but whose bytes did not gets a fresh record) and the store asked for the rest.
     fn plan(&mut self) -> Plan {
-        let disk = DiskFiles::new(self.cfg.dest_root(), &self.manifest.files);
-        let plan = plan::plan(&self.survey, &self.manifest, &self.cfg, &disk);
-        let rehashed = disk.rehashed();
+        let store = Store::of(&self.cfg);
+        let checked = Checked {
+            disk: DiskFiles::new(self.cfg.dest_root(), &self.manifest.files),
+            store: &store,
+        };
+        let plan = plan::plan(&self.survey, &self.manifest, &self.cfg, &checked);
+        let rehashed = checked.disk.rehashed();
         self.manifest.files.extend(rehashed);
         plan
     }
@@ -274,7 +283,7 @@ impl Session {
             .iter()
             .map(|d| write::clean_stale_temps(dest, &paths::abs(dest, d)))
             .sum();
-        count += write::clean_stale_temps(self.cfg.cache_root(), &self.cfg.cache_dir);
+        count += write::clean_stale_temps(self.cfg.cache_root(), &self.cfg.manifest_dir());
         (count > 0).then_some(Warning::StaleTemps {
             folder: None,
             count,
@@ -324,7 +333,8 @@ impl Session {
         }
         self.manifest.sources.retain(|k, _| sources.contains_key(k));
         self.manifest.version = cache::MANIFEST_VERSION;
-        if let Err(e) = cache::save(self.cfg.cache_root(), &self.cfg.cache_dir, &self.manifest) {
+        let dir = self.cfg.manifest_dir();
+        if let Err(e) = cache::save(self.cfg.cache_root(), &dir, &self.manifest) {
             report.errors.push(e);
         }
     }

@@ -14,7 +14,7 @@ use crate::format::OutFormat;
 use crate::plan::{Job, Plan, Refusal, Work};
 use crate::report::{
     BuildReport, DroppedReport, ImageReport, ImageStatus, ImageWarning, Note, NoteKind,
-    VariantReport,
+    VariantReport, Warning,
 };
 use crate::survey::{Source, Survey};
 
@@ -50,9 +50,18 @@ pub fn settle(
         ir.warnings = warnings_of(src);
         let outcome = outcomes.next_if(|o| o.job == i).map(|o| o.result);
         let entry = match (&job.work, outcome) {
-            (Work::Fresh(e), _) => Some(e.clone()),
+            (Work::Fresh(e), _) => {
+                // Known from the store only (another site's, a shard's): this site keeps it now.
+                if !manifest.entries.contains_key(&job.key) {
+                    manifest.entries.insert(job.key.clone(), e.clone());
+                }
+                Some(e.clone())
+            }
             (_, Some(Ok(done))) => {
-                ir.status = ImageStatus::Encoded;
+                if done.encoded {
+                    ir.status = ImageStatus::Encoded;
+                }
+                report.warnings.extend(done.store_error.map(Warning::Store));
                 ir.search_encodes = done.search_encodes;
                 ir.warnings.extend(done.warnings);
                 report.summary.variants_written += done.written;
@@ -66,7 +75,7 @@ pub fn settle(
             (work, Some(Err(fault))) => {
                 ir.refuse(Refusal::Failed(fault));
                 // Keep its old files (they may serve again), but don't offer them.
-                if let Work::Repair { entry, .. } = work {
+                if let Work::Repair { entry, .. } | Work::Fetch { entry, .. } = work {
                     settled.needed.extend(job.files(entry).map(|(p, _)| p));
                 }
                 None
@@ -76,7 +85,7 @@ pub fn settle(
                     report.problems.extend(needs_build(job));
                 }
                 match work {
-                    Work::Repair { entry, .. } => Some(entry.clone()),
+                    Work::Repair { entry, .. } | Work::Fetch { entry, .. } => Some(entry.clone()),
                     _ => None,
                 }
             }
@@ -104,7 +113,7 @@ pub fn settle(
 /// `check`: a problem per source of a job that still needs the encoder.
 fn needs_build(job: &Job) -> Vec<Note> {
     let kind = match job.work {
-        Work::Repair { .. } => NoteKind::VariantsMissing,
+        Work::Repair { .. } | Work::Fetch { .. } => NoteKind::VariantsMissing,
         _ => NoteKind::NotBuilt,
     };
     job.rels

@@ -399,3 +399,134 @@ fn an_entry_without_a_placeholder_is_encoded_again_when_one_is_wanted() {
         p.jobs[0].work
     );
 }
+
+/// A disk with these fresh files, beside a store holding these entries and object hashes.
+struct WithStore {
+    disk: Disk,
+    entries: BTreeMap<String, Entry>,
+    objects: BTreeSet<String>,
+}
+
+impl FileCheck for WithStore {
+    fn is_fresh(&self, rel: &str, hash: &str) -> bool {
+        self.disk.is_fresh(rel, hash)
+    }
+    fn stored_entry(&self, key: &str) -> Option<Entry> {
+        self.entries.get(key).cloned()
+    }
+    fn stored(&self, hash: &str) -> bool {
+        self.objects.contains(hash)
+    }
+}
+
+#[test]
+fn an_entry_another_site_stored_is_copied_not_encoded() {
+    let cfg = config();
+    let (m, key) = known(&cfg);
+    let s = survey(vec![(
+        "p/a.png",
+        source(info(Format::Png, 100, 50, 1), "h1"),
+    )]);
+    let store = WithStore {
+        disk: Disk(BTreeSet::new()),
+        entries: m.entries.clone(),
+        objects: ["webp".to_string(), "png".to_string()].into(),
+    };
+    // This site's manifest knows nothing; the store has the entry and both files.
+    let p = plan(&s, &Manifest::default(), &cfg, &store);
+    let Work::Fetch { files, entry } = &p.jobs[0].work else {
+        panic!("{:?}", p.jobs[0].work)
+    };
+    assert_eq!(entry, &m.entries[&key]);
+    let short = &key[..HASH_LEN];
+    let want: BTreeMap<String, String> = [
+        (
+            format!("p/responsive/a-100.{short}.webp"),
+            "webp".to_string(),
+        ),
+        (format!("p/responsive/a-100.{short}.png"), "png".to_string()),
+    ]
+    .into();
+    assert_eq!(files, &want);
+    // One file the store lacks: the missing ones are re-made by the encoder instead.
+    let partial = WithStore {
+        objects: ["webp".to_string()].into(),
+        ..store
+    };
+    let p = plan(&s, &Manifest::default(), &cfg, &partial);
+    assert!(
+        matches!(p.jobs[0].work, Work::Repair { .. }),
+        "{:?}",
+        p.jobs[0].work
+    );
+}
+
+#[test]
+fn a_merge_refuses_what_it_would_have_to_encode() {
+    let mut cfg = config();
+    cfg.merge = vec![PathBuf::from("/shards/1")];
+    let s = survey(vec![(
+        "p/a.jpg",
+        source(info(Format::Jpeg, 1000, 500, 1), "h1"),
+    )]);
+    let p = plan(&s, &Manifest::default(), &cfg, &Disk(BTreeSet::new()));
+    assert!(p.jobs.is_empty());
+    assert_eq!(
+        p.refused["p/a.jpg"],
+        Refusal::Failed(EnvFault::NotMerged.into())
+    );
+}
+
+#[test]
+fn the_shards_split_the_jobs_by_content_and_cover_them_once() {
+    let hashes: Vec<String> = (0..40)
+        .map(|i: u32| blake3::hash(&i.to_le_bytes()).to_hex().to_string())
+        .collect();
+    let mut sources: Vec<(String, Source)> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            (
+                format!("p/{i}.jpg"),
+                source(info(Format::Jpeg, 100, 50, 1), h),
+            )
+        })
+        .collect();
+    // The same bytes under another name go with their twin; an unreadable source by its path.
+    sources.push((
+        "q/twin.jpg".into(),
+        source(info(Format::Jpeg, 100, 50, 1), &hashes[0]),
+    ));
+    let mut broken = source(info(Format::Jpeg, 100, 50, 1), "x");
+    broken.hash = None;
+    sources.push(("p/broken.jpg".into(), broken));
+    let s = survey(
+        sources
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.clone()))
+            .collect(),
+    );
+    let whole = plan(&s, &Manifest::default(), &config(), &Disk(BTreeSet::new()));
+    let mut seen: Vec<String> = Vec::new();
+    let mut refused = 0;
+    for index in 1..=3 {
+        let mut cfg = config();
+        cfg.shard = Some(crate::config::Shard { index, count: 3 });
+        let p = plan(&s, &Manifest::default(), &cfg, &Disk(BTreeSet::new()));
+        assert!(
+            p.jobs.len() < whole.jobs.len(),
+            "shard {index}: {}",
+            p.jobs.len()
+        );
+        seen.extend(p.jobs.iter().map(|j| j.hash.clone()));
+        refused += p.refused.len();
+        for job in &p.jobs {
+            assert_eq!(p.jobs[p.job_of[job.rel()]].hash, job.hash);
+        }
+    }
+    seen.sort();
+    let mut all: Vec<String> = whole.jobs.iter().map(|j| j.hash.clone()).collect();
+    all.sort();
+    assert_eq!(seen, all, "every job in exactly one shard");
+    assert_eq!(refused, 1, "the broken source is reported by one shard");
+}

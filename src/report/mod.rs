@@ -580,6 +580,10 @@ pub enum Warning {
     /// A variant nothing needs any more could not be deleted.
     #[error(transparent)]
     Prune(Error),
+    /// What an image's job made could not be kept in the cache's shared store (the site is
+    /// whole; other sites and shards will encode it themselves).
+    #[error("the cache's store: {0}")]
+    Store(Error),
 }
 
 /// The whole answer of `build`, `check` or a dry run.

@@ -61,6 +61,12 @@ impl Watcher {
     /// dot-folders, build output, dependencies and postpix's own folders (so that a busy
     /// `_site` or `node_modules` costs nothing). Events that arrive from now on are kept.
     pub fn start(cfg: &Config) -> Result<Watcher> {
+        if cfg.shard.is_some() {
+            return Err(crate::error::Error::setting(
+                "--shard",
+                "is for one CI job's share of a build; watch builds the whole site",
+            ));
+        }
         let (tx, rx) = mpsc::channel();
         let debouncer =
             new_debouncer(DEBOUNCE, None, tx).map_err(|e| cannot_watch(&cfg.site, e))?;
