@@ -376,31 +376,31 @@ pub fn mode_of(path: &Path) -> Option<u32> {
 /// Remove temp files a killed run left in `dir` (a folder under the destination `root`; left
 /// alone when it is reached through a symlink). Returns how many were removed.
 pub fn clean_stale_temps(root: &Path, dir: &Path) -> usize {
-    if checked_folder(root, &dir.join("x"), false).is_err() {
-        return 0;
-    }
-    let Ok(entries) = fs::read_dir(dir) else {
-        return 0;
-    };
-    let mut n = 0;
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') && name.contains(TEMP_MARK) {
-            let removable = e
-                .file_type()
-                .is_ok_and(|ft| ft.is_file() || ft.is_symlink());
-            if removable && fs::remove_file(e.path()).is_ok() {
-                n += 1;
-            }
-        }
-    }
-    n
+    remove_temps_where(root, dir, |name, ft| {
+        name.starts_with('.') && name.contains(TEMP_MARK) && (ft.is_file() || ft.is_symlink())
+    })
 }
 
 /// Remove the temp files in `dir` (under `root`) whose writer is gone: a folder other runs may
 /// be writing into at the same moment (the cache's store) loses only the temps of processes
 /// that no longer exist (the process id is in the temp's name). Returns how many were removed.
 pub fn clean_orphan_temps(root: &Path, dir: &Path) -> usize {
+    remove_temps_where(root, dir, |name, ft| {
+        let pid = name
+            .split_once(TEMP_MARK)
+            .and_then(|(_, tail)| tail.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        ft.is_file() && pid.is_some_and(|p| !process_alive(p))
+    })
+}
+
+/// Remove the entries of `dir` (a folder under `root`, not reached through a symlink) that
+/// `doomed` picks by name and type. Returns how many were removed.
+fn remove_temps_where(
+    root: &Path,
+    dir: &Path,
+    doomed: impl Fn(&str, fs::FileType) -> bool,
+) -> usize {
     if checked_folder(root, &dir.join("x"), false).is_err() {
         return 0;
     }
@@ -410,13 +410,10 @@ pub fn clean_orphan_temps(root: &Path, dir: &Path) -> usize {
     let mut n = 0;
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some((_, tail)) = name.split_once(TEMP_MARK) else {
+        let Ok(ft) = e.file_type() else {
             continue;
         };
-        let pid = tail.split('-').next().and_then(|p| p.parse::<u32>().ok());
-        let orphan = pid.is_some_and(|p| !process_alive(p));
-        let is_file = e.file_type().is_ok_and(|ft| ft.is_file());
-        if orphan && is_file && fs::remove_file(e.path()).is_ok() {
+        if doomed(&name, ft) && fs::remove_file(e.path()).is_ok() {
             n += 1;
         }
     }
