@@ -277,13 +277,13 @@ impl AuthorSize {
         self.width_attr.is_none() && self.height_attr.is_none() && self.style_height.is_none()
     }
 
-    /// `sizes`: the author's width (pixels, or a percentage of the column) when one is given,
-    /// the source's own width when it is narrower than the column, or the width a height in
-    /// the author's style gives it (the style beats the theme's stylesheet, so that height
-    /// holds and the width follows the source's aspect ratio), else the site's default.
-    fn sizes(&self, natural: (u32, u32), default: &str) -> String {
-        let natural_width = natural.0;
-        let column = column_width(default);
+    /// How wide the author's markup lets the image be: a width in pixels or a share of the
+    /// column (style first, then the attribute), else at most the source's own width, a
+    /// `max-width` in pixels, or the width a height in the style gives it (the style beats the
+    /// theme's stylesheet, so that height holds and the width follows the source's aspect
+    /// ratio). A `height` attribute alone says nothing: a theme's `img { height: auto }`
+    /// overrides it, and the image is then as wide as its column.
+    fn slot(&self, natural: (u32, u32)) -> Slot {
         let width = self
             .style_width
             .as_deref()
@@ -291,17 +291,12 @@ impl AuthorSize {
             .map(|w| w.trim().to_ascii_lowercase());
         if let Some(w) = &width {
             if let Some(px) = css_px(w) {
-                return crate::config::sizes_for(px);
+                return Slot::Exactly(px);
             }
-            if let (Some(pct), Some(col)) = (w.strip_suffix('%'), column) {
-                if let Ok(p) = pct.trim().parse::<f64>() {
-                    if p > 0.0 && p <= 100.0 {
-                        let slot = (f64::from(col) * p / 100.0).ceil();
-                        return format!("(max-width: {col}px) {p}vw, {slot}px");
-                    }
-                }
-            }
-            return default.to_string();
+            return match w.strip_suffix('%').map(|p| p.trim().parse::<f64>()) {
+                Some(Ok(p)) if p > 0.0 && p <= 100.0 => Slot::Share(p),
+                _ => Slot::Column,
+            };
         }
         let cap = self.style_max_width.as_deref().and_then(css_px);
         let from_height = self
@@ -310,15 +305,118 @@ impl AuthorSize {
             .and_then(css_px)
             .filter(|_| natural.1 > 0)
             .map(|h| (f64::from(h) * f64::from(natural.0) / f64::from(natural.1)).ceil() as u32);
-        let slot = [Some(natural_width).filter(|&w| w > 0), cap, from_height]
+        [Some(natural.0).filter(|&w| w > 0), cap, from_height]
             .into_iter()
             .flatten()
-            .min();
-        match (slot, column) {
-            (Some(w), Some(col)) if w < col => crate::config::sizes_for(w),
+            .min()
+            .map_or(Slot::Column, Slot::AtMost)
+    }
+
+    /// `sizes` for this image, given the site's `default` list: postpix's own column form
+    /// (`(max-width: Npx) 100vw, Npx`) is narrowed to the slot; a list the author configured
+    /// verbatim keeps its conditions, each length scaled to the share or capped at the slot
+    /// with `calc()` / `min()` (a browser that can't read them falls back to `100vw`: it
+    /// fetches more, never less).
+    fn sizes(&self, natural: (u32, u32), default: &str) -> String {
+        let column = column_width(default);
+        match (self.slot(natural), column) {
+            (Slot::Exactly(px), _) => crate::config::sizes_for(px),
+            (Slot::Share(p), Some(col)) => {
+                let slot = (f64::from(col) * p / 100.0).ceil();
+                format!("(max-width: {col}px) {p}vw, {slot}px")
+            }
+            (Slot::Share(p), None) => {
+                each_length(default, |len| format!("calc({len} * {})", p / 100.0))
+            }
+            (Slot::AtMost(w), Some(col)) if w < col => crate::config::sizes_for(w),
+            (Slot::AtMost(w), None) => each_length(default, |len| format!("min({len}, {w}px)")),
             _ => default.to_string(),
         }
     }
+}
+
+/// What [`AuthorSize::slot`] found.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Slot {
+    /// The author gave a width in pixels.
+    Exactly(u32),
+    /// The author gave a width as a percentage of the column.
+    Share(f64),
+    /// At most this many pixels wide (and as wide as the column allows).
+    AtMost(u32),
+    /// As wide as the column, or a width postpix can't read.
+    Column,
+}
+
+/// A `sizes` list with each entry's length replaced by `f(length)`; an `auto` entry, or one
+/// whose length can't be found or read as a CSS length, stays as it is.
+fn each_length(list: &str, f: impl Fn(&str) -> String) -> String {
+    top_level(list, ',')
+        .into_iter()
+        .map(|entry| {
+            let entry = entry.trim();
+            match split_length(entry) {
+                Some((_, len)) if !is_length(len) => entry.to_string(),
+                Some(("", len)) => f(len),
+                Some((cond, len)) => format!("{cond} {}", f(len)),
+                None => entry.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A CSS length or math function as a `sizes` entry ends with: `800px`, `50vw`, `calc(…)`.
+fn is_length(v: &str) -> bool {
+    let number = v.trim_end_matches(|c: char| c.is_ascii_alphabetic() || c == '%');
+    v.ends_with(')') || (number.len() < v.len() && number.parse::<f64>().is_ok())
+}
+
+/// `text` split at each `sep` outside parentheses.
+fn top_level(text: &str, sep: char) -> Vec<&str> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0usize, 0);
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            c if c == sep && depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// One `sizes` entry as (media condition, length): the length is its last component, a
+/// plain token (`800px`, `100vw`) or a function (`calc(100vw - 2rem)`).
+fn split_length(entry: &str) -> Option<(&str, &str)> {
+    let start = if entry.ends_with(')') {
+        let mut depth = 0usize;
+        let open = entry.char_indices().rev().find_map(|(i, c)| {
+            match c {
+                ')' => depth += 1,
+                '(' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+            None
+        })?;
+        let name = entry[..open]
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .map_or(0, |i| i + 1);
+        // A bare parenthesis is a media condition with no length after it.
+        (name < open).then_some(name)?
+    } else {
+        entry.rfind(char::is_whitespace).map_or(0, |i| i + 1)
+    };
+    Some((entry[..start].trim_end(), &entry[start..]))
 }
 
 /// A CSS or attribute length in whole pixels: `300`, `300px`, `299.5px`.
@@ -865,6 +963,53 @@ mod tests {
         let r = html_ref(&[("src", Some("/a.png")), ("height", Some("150"))]);
         let p = picture(&r, "o", &variants(), "r", &col, (1600, 1203), false).unwrap();
         assert_eq!(p.sizes, col);
+    }
+
+    #[test]
+    fn a_verbatim_sizes_list_is_narrowed_to_the_slot_too() {
+        // issue 14 item 2: with `sizes: 100vw` configured, a `height:150px` photo (199.5 px
+        // wide) and a source narrower than the screen kept `100vw` and fetched 960-1440 px
+        // files for a 200-400 px slot (tests/e2e.rs, full-width layout).
+        let full = "100vw";
+        let r = html_ref(&[("src", Some("/a.png")), ("style", Some("height:150px"))]);
+        let p = picture(&r, "o", &variants(), "r", full, (1600, 1203), false).unwrap();
+        assert_eq!(p.sizes, "min(100vw, 200px)");
+        let p = picture(&md_ref("/a.png"), "o", &variants(), "r", full, (500, 300), false);
+        assert_eq!(p.unwrap().sizes, "auto, min(100vw, 500px)");
+        let r = html_ref(&[("src", Some("/a.png")), ("style", Some("width:45%"))]);
+        let p = picture(&r, "o", &variants(), "r", full, (1600, 1203), false).unwrap();
+        assert_eq!(p.sizes, "auto, calc(100vw * 0.45)");
+        // Conditions stay; each length is capped, functions and all.
+        let list = "(min-width: 60em) calc(50vw - 2rem), (max-width: 30em) 100vw, 700px";
+        let r = html_ref(&[("src", Some("/a.png")), ("style", Some("max-width:220px"))]);
+        let p = picture(&r, "o", &variants(), "r", list, (1600, 1203), false).unwrap();
+        assert_eq!(
+            p.sizes,
+            "auto, (min-width: 60em) min(calc(50vw - 2rem), 220px), \
+             (max-width: 30em) min(100vw, 220px), min(700px, 220px)"
+        );
+        // A pixel width is exact whatever the list; a source wider than the slot keeps it.
+        let r = html_ref(&[("src", Some("/a.png")), ("width", Some("292"))]);
+        let p = picture(&r, "o", &variants(), "r", list, (1600, 1203), false).unwrap();
+        assert_eq!(p.sizes, "(max-width: 292px) 100vw, 292px");
+    }
+
+    #[test]
+    fn sizes_lists_split_into_conditions_and_lengths() {
+        assert_eq!(split_length("100vw"), Some(("", "100vw")));
+        assert_eq!(
+            split_length("(max-width: 800px) 100vw"),
+            Some(("(max-width: 800px)", "100vw"))
+        );
+        assert_eq!(
+            split_length("(min-width: 1px) calc(100vw - 2rem)"),
+            Some(("(min-width: 1px)", "calc(100vw - 2rem)"))
+        );
+        assert_eq!(split_length("(max-width: 800px)"), None);
+        assert_eq!(each_length("auto, 50vw", |l| format!("[{l}]")), "auto, [50vw]");
+        assert_eq!(each_length("(a) b)", |l| format!("[{l}]")), "(a) b)");
+        assert_eq!(each_length("S, 1.5em, x9", |l| format!("[{l}]")), "S, [1.5em], x9");
+        assert_eq!(top_level("min(a, b), c", ','), vec!["min(a, b)", " c"]);
     }
 
     #[test]

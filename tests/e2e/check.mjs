@@ -149,6 +149,10 @@ for (const vp of viewports) {
           inLink: !!img.closest("a"),
           loading: img.getAttribute("loading"),
           sizes: img.getAttribute("sizes"),
+          // Sized by a height attribute alone: its width is the theme's to decide (a stylesheet
+          // with `img { height: auto }` overrides the attribute), so no `sizes` fits every theme.
+          heightAttrOnly: img.hasAttribute("height") && !img.hasAttribute("width")
+            && !/(^|;)\s*(width|height)\s*:/i.test(img.getAttribute("style") || ""),
         });
       }
       // Escaped markup shows up as text: kramdown turns a broken <img> into visible "&lt;img".
