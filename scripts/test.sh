@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
-#   - Debian: jekyll and chromium for the end-to-end test (tests/e2e.rs), webp's tools for checks,
+#   - Debian: jekyll, hugo and chromium for the end-to-end test (tests/e2e.rs), webp's tools for checks,
 #     libavif-dev (postpix links libavif for AVIF output).
 #   - Debian: GNU time for the peak-RSS test (tests/memory.rs).
 #   - npm: playwright-core (driver only, no browser download) into tests/e2e/node_modules.
@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v jekyll >/dev/null 2>&1 || need_apt+=(jekyll)
+command -v hugo >/dev/null 2>&1 || need_apt+=(hugo)  # tests/e2e.rs: a Hugo site, built by it
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x /usr/bin/time ] || need_apt+=(time)  # GNU time: tests/memory.rs reads a child's peak RSS
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)

@@ -98,6 +98,10 @@ pub struct ScanArgs {
     /// Image bytes held at once while hashing and probing, in MiB (as for `build`).
     #[arg(long, default_value_t = DEFAULT_MEMORY_BUDGET_MB, value_name = "MIB")]
     pub memory_budget: u64,
+    /// The site generator whose layout to read (as for `build`). Default: told by the site's
+    /// files.
+    #[arg(long, value_enum)]
+    pub layout: Option<postpix::scan::layout::Layout>,
 }
 
 /// `postpix build`.

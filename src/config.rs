@@ -16,6 +16,7 @@ use crate::encode::settings::{
 use crate::encode::{DecodeLimits, EncodeSettings, LosslessMode};
 use crate::error::{Error, Result};
 use crate::format::OutFormat;
+use crate::scan::layout::Layout;
 
 /// Default formats offered in `<source>`s, in the order of the markup (see README, "AVIF": AVIF
 /// is opt-in because it costs more time than the speed target allows).
@@ -234,6 +235,11 @@ pub struct Settings {
     /// folders writes the site, encoding nothing. Default: no shard, the whole site.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// The site generator whose layout to read: where its Markdown lives and which folders it
+    /// publishes at `/` (hugo, zola: `content/` and `static/`; eleventy: the input folder).
+    /// Default: told by the site's files (`_config.yml`, `hugo.toml`, `eleventy.config.js`…).
+    #[arg(long, value_enum)]
+    pub layout: Option<Layout>,
 }
 
 /// Everything one run needs to know.
@@ -276,6 +282,8 @@ pub struct Config {
     /// Cache folders of shard jobs whose stores this run reads (`build --merge`); when any are
     /// given the run encodes nothing.
     pub merge: Vec<PathBuf>,
+    /// The generator the site is laid out for (`--layout`); `None`: as its files say.
+    pub layout: Option<Layout>,
 }
 
 /// `sizes` for a content column `width` px wide.
@@ -315,6 +323,7 @@ impl Config {
             fix_links: false,
             shard: None,
             merge: Vec::new(),
+            layout: None,
         })
     }
 
@@ -363,6 +372,7 @@ impl Config {
         cfg = cfg.with_memory_budget(s.memory_budget)?;
         cfg.placeholder = s.placeholder;
         cfg.fix_links = s.fix_links;
+        cfg.layout = s.layout;
         cfg.shard = s.shard;
         Ok(cfg)
     }
@@ -465,6 +475,12 @@ impl Config {
     pub fn with_memory_budget(mut self, mib: u64) -> Result<Self> {
         self.memory_budget = positive("--memory-budget", mib)?.saturating_mul(1 << 20);
         Ok(self)
+    }
+
+    /// The same configuration for a site of this layout (`None`: as its files say).
+    pub fn with_layout(mut self, layout: Option<Layout>) -> Self {
+        self.layout = layout;
+        self
     }
 
     /// Set and check the variant folder name.

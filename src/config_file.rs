@@ -34,6 +34,11 @@ pub const FLAG_ONLY: &[(&str, &str)] = &[
         "shard",
         "a shard is one CI job's share of the work, not a setting of the site; pass --shard",
     ),
+    (
+        "layout",
+        "a _config.yml is Jekyll's, so the layout it sits in is Jekyll's; pass --layout to read \
+         the site as another generator's",
+    ),
 ];
 
 /// The settings as a clap command of their own (no program name, no help flag): the parser
@@ -105,6 +110,7 @@ pub fn unset_means(key: &str) -> Option<&'static str> {
         "cache_dir" => Some(".postpix in the site, or in --out"),
         "jobs" => Some("one per core"),
         "shard" => Some("no shard: the whole site"),
+        "layout" => Some("told by the site's files"),
         _ => None,
     }
 }

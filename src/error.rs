@@ -24,6 +24,18 @@ pub enum Error {
         /// Why it can't be used.
         reason: String,
     },
+    /// The site's generator would drop the markup postpix writes (Hugo's Goldmark omits raw
+    /// HTML unless its settings allow it).
+    #[error(
+        "{path}: Hugo drops raw HTML from Markdown, so every <picture> postpix writes would \
+         vanish from the page; allow it there with\n  [markup.goldmark.renderer]\n  unsafe = \
+         true\n(or in YAML: markup: goldmark: renderer: unsafe: true), then run postpix again; \
+         `postpix scan` works without it"
+    )]
+    RawHtmlDropped {
+        /// The settings file that should say so (or would, when there is none).
+        path: PathBuf,
+    },
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

@@ -214,6 +214,8 @@ pub struct Resolver {
     root: PathBuf,
     canonical_root: PathBuf,
     baseurl: String,
+    /// Site folders published at the root URL, in the order they win (the layout's mounts).
+    mounts: Vec<Vec<String>>,
 }
 
 impl Resolver {
@@ -223,7 +225,38 @@ impl Resolver {
             root: root.to_path_buf(),
             canonical_root: root.canonicalize()?,
             baseurl: baseurl.trim_end_matches('/').to_string(),
+            mounts: vec![Vec::new()],
         })
+    }
+
+    /// The same resolver for a site whose generator publishes these folders (site-relative,
+    /// `""` for the root) at the root URL, the first that holds a path winning.
+    pub fn with_mounts(mut self, mounts: &[&str]) -> Self {
+        self.mounts = mounts
+            .iter()
+            .map(|m| {
+                m.split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+        self
+    }
+
+    /// Look up root-relative segments under each mount: the first found wins, else the first
+    /// mount's answer (naming the file the author most likely meant).
+    fn locate_rooted(&self, segs: &[String]) -> Resolution {
+        let mut first = None;
+        for mount in &self.mounts {
+            let full: Vec<String> = mount.iter().chain(segs).cloned().collect();
+            let res = self.locate(&full);
+            if res.status != Status::Missing {
+                return res;
+            }
+            first.get_or_insert(res);
+        }
+        first.unwrap_or_else(|| self.locate(segs))
     }
 
     /// Resolve `url`, written in the post at site-relative `post` (or in the front matter, which
@@ -249,13 +282,17 @@ impl Resolver {
         let Some(segs) = join_lexically(&base, &path) else {
             return Resolution::status(Status::Outside);
         };
-        let mut res = self.locate(&segs);
+        let mut res = if rooted {
+            self.locate_rooted(&segs)
+        } else {
+            self.locate(&segs)
+        };
         // A root-relative path that already carries the baseurl (`/blog/postimg/x.png`) still
         // names a file of this site.
         if res.status == Status::Missing && rooted && !self.baseurl.is_empty() {
             let prefix: Vec<&str> = self.baseurl.split('/').filter(|s| !s.is_empty()).collect();
             if segs.len() > prefix.len() && segs.iter().zip(&prefix).all(|(a, b)| a == b) {
-                let other = self.locate(&segs[prefix.len()..]);
+                let other = self.locate_rooted(&segs[prefix.len()..]);
                 if other.status != Status::Missing {
                     res = other;
                 }

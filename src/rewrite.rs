@@ -974,7 +974,15 @@ mod tests {
         let r = html_ref(&[("src", Some("/a.png")), ("style", Some("height:150px"))]);
         let p = picture(&r, "o", &variants(), "r", full, (1600, 1203), false).unwrap();
         assert_eq!(p.sizes, "min(100vw, 200px)");
-        let p = picture(&md_ref("/a.png"), "o", &variants(), "r", full, (500, 300), false);
+        let p = picture(
+            &md_ref("/a.png"),
+            "o",
+            &variants(),
+            "r",
+            full,
+            (500, 300),
+            false,
+        );
         assert_eq!(p.unwrap().sizes, "auto, min(100vw, 500px)");
         let r = html_ref(&[("src", Some("/a.png")), ("style", Some("width:45%"))]);
         let p = picture(&r, "o", &variants(), "r", full, (1600, 1203), false).unwrap();
@@ -1006,9 +1014,15 @@ mod tests {
             Some(("(min-width: 1px)", "calc(100vw - 2rem)"))
         );
         assert_eq!(split_length("(max-width: 800px)"), None);
-        assert_eq!(each_length("auto, 50vw", |l| format!("[{l}]")), "auto, [50vw]");
+        assert_eq!(
+            each_length("auto, 50vw", |l| format!("[{l}]")),
+            "auto, [50vw]"
+        );
         assert_eq!(each_length("(a) b)", |l| format!("[{l}]")), "(a) b)");
-        assert_eq!(each_length("S, 1.5em, x9", |l| format!("[{l}]")), "S, [1.5em], x9");
+        assert_eq!(
+            each_length("S, 1.5em, x9", |l| format!("[{l}]")),
+            "S, [1.5em], x9"
+        );
         assert_eq!(top_level("min(a, b), c", ','), vec!["min(a, b)", " c"]);
     }
 

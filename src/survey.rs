@@ -119,7 +119,7 @@ impl Survey {
     /// not read at all; `want_hash` reads and hashes the others (a build needs the hashes, a
     /// scan only the headers).
     pub fn take(cfg: &Config, manifest: Option<&Manifest>, want_hash: bool) -> Result<Survey> {
-        let jekyll = JekyllConfig::load(&cfg.site)?;
+        let jekyll = JekyllConfig::load_as(&cfg.site, cfg.layout)?;
         let resolver = resolver(cfg, &jekyll)?;
         let (posts, post_errors) =
             scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &own_dirs(cfg));
@@ -353,10 +353,12 @@ impl Survey {
 
 /// The resolver for the site's root and `baseurl`.
 pub fn resolver(cfg: &Config, jekyll: &JekyllConfig) -> Result<Resolver> {
-    Resolver::new(&cfg.site, &jekyll.baseurl).map_err(|e| Error::Site {
-        path: cfg.site.clone(),
-        reason: e.to_string(),
-    })
+    Resolver::new(&cfg.site, &jekyll.baseurl)
+        .map(|r| r.with_mounts(jekyll.layout.mounts()))
+        .map_err(|e| Error::Site {
+            path: cfg.site.clone(),
+            reason: e.to_string(),
+        })
 }
 
 /// The lint that `--fix-links` applies while resolving, or none.

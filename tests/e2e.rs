@@ -4,7 +4,9 @@
 //! rendered before postpix ran: every image that loaded before has the same rendered box after
 //! (within a pixel), whatever the author's markup said about its size.
 //!
-//! Needs `jekyll`, `/usr/bin/chromium`, `node` and `tests/e2e/node_modules` — `scripts/test.sh`
+//! The same check runs on a Hugo site (tests/fixtures/site-hugo) built by Debian's `hugo`.
+//!
+//! Needs `jekyll`, `hugo`, `/usr/bin/chromium`, `node` and `tests/e2e/node_modules` — `scripts/test.sh`
 //! installs them all. Without them this test fails rather than skipping: CI must run it.
 #![allow(clippy::unwrap_used)]
 
@@ -23,6 +25,7 @@ fn require_tools() {
             "jekyll",
             Command::new("jekyll").arg("--version").output().is_ok(),
         ),
+        ("hugo", Command::new("hugo").arg("version").output().is_ok()),
         ("/usr/bin/chromium", Path::new("/usr/bin/chromium").exists()),
         (
             "node",
@@ -72,6 +75,56 @@ fn jekyll(site: &Path, dest: &Path, baseurl: &str) -> Vec<String> {
     assert!(
         !pages.is_empty(),
         "jekyll produced no post pages in {}",
+        dest.display()
+    );
+    pages
+}
+
+/// The generator that renders a fixture site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Generator<'a> {
+    /// Debian's `jekyll`, with this `baseurl`.
+    Jekyll(&'a str),
+    /// Debian's `hugo`.
+    Hugo,
+}
+
+impl Generator<'_> {
+    /// Build `site` into `dest`; returns the post pages, relative to `dest`.
+    fn render(self, site: &Path, dest: &Path) -> Vec<String> {
+        match self {
+            Generator::Jekyll(baseurl) => jekyll(site, dest, baseurl),
+            Generator::Hugo => hugo(site, dest),
+        }
+    }
+}
+
+/// `hugo` of `site` into `dest`; returns the pages under `posts/`, relative to `dest`.
+fn hugo(site: &Path, dest: &Path) -> Vec<String> {
+    let out = Command::new("hugo")
+        .args(["--quiet", "--source"])
+        .arg(site)
+        .arg("--destination")
+        .arg(dest)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "hugo failed:\n{}", show(&out));
+    let mut pages = Vec::new();
+    for e in walkdir::WalkDir::new(dest.join("posts")).sort_by_file_name() {
+        let e = e.unwrap();
+        let rel = e
+            .path()
+            .strip_prefix(dest)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if e.file_type().is_file() && rel.ends_with("/index.html") && e.depth() > 1 {
+            pages.push(rel.trim_end_matches("index.html").to_string());
+        }
+    }
+    assert!(
+        !pages.is_empty(),
+        "hugo produced no pages in {}",
         dest.display()
     );
     pages
@@ -128,13 +181,13 @@ fn file_name(url: &str) -> &str {
 }
 
 fn check_site(site: &TestSite, baseurl: &str, build_args: &[&str]) -> usize {
-    check_site_at(site, baseurl, build_args, None)
+    check_site_at(site, Generator::Jekyll(baseurl), build_args, None)
 }
 
 /// [`check_site`] at the `viewports` given (JSON, see check.mjs), or check.mjs's default set.
 fn check_site_at(
     site: &TestSite,
-    baseurl: &str,
+    generator: Generator<'_>,
     build_args: &[&str],
     viewports: Option<&str>,
 ) -> usize {
@@ -142,14 +195,14 @@ fn check_site_at(
     let before_dest = work.path().join("before");
     let after_dest = work.path().join("after");
 
-    let pages = jekyll(&site.root, &before_dest, baseurl);
+    let pages = generator.render(&site.root, &before_dest);
     let before = browse(&before_dest, &pages, viewports);
 
     let mut args = vec!["build", "."];
     args.extend_from_slice(build_args);
     let out = site.run(&args);
     assert_eq!(code(&out), 0, "{}", show(&out));
-    let pages_after = jekyll(&site.root, &after_dest, baseurl);
+    let pages_after = generator.render(&site.root, &after_dest);
     assert_eq!(pages, pages_after);
     let after = browse(&after_dest, &pages, viewports);
     let base = after["base"].as_str().unwrap().to_string();
@@ -308,7 +361,7 @@ fn check_site_at(
     } else {
         assert_eq!(avifs, 0, "AVIF is opt-in");
     }
-    if baseurl.is_empty() {
+    if generator == Generator::Jekyll("") {
         // The demo is the seed post: its animated GIFs must play as animated WebP.
         assert!(
             animations >= 4,
@@ -462,6 +515,18 @@ fn jekyll_and_chromium_render_every_rewritten_picture() {
 }
 
 #[test]
+fn hugo_renders_every_picture_postpix_wrote_into_a_hugo_site() {
+    // issue 15 item 2: told by its `hugo.toml`, a Hugo site's `content/` is read (a page
+    // bundle's document-relative images, `static/` ones by root-relative URLs) and the pages
+    // Debian's hugo builds from the rewritten Markdown show every picture, WebP chosen, each
+    // box as before.
+    require_tools();
+    let site = TestSite::copy_of("site-hugo");
+    let n = check_site_at(&site, Generator::Hugo, &[], None);
+    assert!(n >= 15, "only {n} pictures were checked on site-hugo");
+}
+
+#[test]
 fn chromium_picks_the_avif_source_and_every_box_stays() {
     // `--formats avif,webp`: Chromium decodes AVIF, so every picture with an AVIF <source>
     // must show the .avif (the WebP <source> and the <img> are what other browsers take), and
@@ -487,7 +552,7 @@ fn every_chosen_candidate_is_wide_enough_at_every_viewport_and_dpr() {
         {"width": 1440, "height": 900, "dpr": 1}, {"width": 1440, "height": 900, "dpr": 2}
     ]"#;
     let example = TestSite::copy_of("site-example");
-    let n = check_site_at(&example, "/blog", &[], Some(matrix));
+    let n = check_site_at(&example, Generator::Jekyll("/blog"), &[], Some(matrix));
     assert!(n >= 40, "only {n} pictures were checked on site-example");
 
     let full = TestSite::copy_of("site-example");
@@ -500,7 +565,7 @@ fn every_chosen_candidate_is_wide_enough_at_every_viewport_and_dpr() {
     let mut yml = std::fs::read_to_string(&config).unwrap();
     yml.push_str("postpix:\n  sizes: 100vw\n");
     std::fs::write(&config, yml).unwrap();
-    let n = check_site_at(&full, "/blog", &[], Some(matrix));
+    let n = check_site_at(&full, Generator::Jekyll("/blog"), &[], Some(matrix));
     assert!(
         n >= 40,
         "only {n} pictures were checked on the full-width layout"

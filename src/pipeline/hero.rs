@@ -238,6 +238,10 @@ pub fn sync(
     mode: Mode,
     report: &mut BuildReport,
 ) {
+    if !survey.jekyll.layout.has_jekyll_data() {
+        // `_data/` and `_includes/` are Jekyll's: another generator would publish them as files.
+        return;
+    }
     let dest = cfg.dest_root();
     let read = |rel: &str| std::fs::read_to_string(paths::abs(dest, rel)).ok();
     let old_data = read(DATA_FILE);

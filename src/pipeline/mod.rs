@@ -103,10 +103,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// Load the manifest and survey the whole site.
+    /// Load the manifest and survey the whole site; refuse a site whose generator would drop
+    /// the markup a rewrite writes ([`crate::scan::layout::check_raw_html`]).
     pub fn open(cfg: &Config) -> Result<Session> {
         let (manifest, problem) = cache::load(&cfg.manifest_dir());
         let survey = Survey::take(cfg, Some(&manifest), true)?;
+        if cfg.rewrite {
+            crate::scan::layout::check_raw_html(&cfg.site, survey.jekyll.layout)?;
+        }
         Ok(Session {
             cfg: cfg.clone(),
             manifest,
@@ -346,7 +350,7 @@ pub fn restore(cfg: &Config, dry_run: bool) -> Result<RestoreReport> {
         false => Some(lock_for_writing(cfg)?),
         true => None,
     };
-    let jekyll = JekyllConfig::load(&cfg.site)?;
+    let jekyll = JekyllConfig::load_as(&cfg.site, cfg.layout)?;
     let skip = survey_room::own_dirs(cfg);
     let (posts, errors) =
         crate::scan::read_all_markdown(&cfg.site, &jekyll, &cfg.variant_dir, &skip);

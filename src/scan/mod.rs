@@ -9,6 +9,7 @@
 
 mod frontmatter;
 mod html;
+pub mod layout;
 mod markdown;
 
 use std::ops::Range;

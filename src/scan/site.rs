@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobMatcher};
 
+pub use super::layout::Layout;
 pub use crate::error::ConfigFault;
 use saphyr::{LoadableYamlNode, ScalarOwned, YamlOwned};
 use walkdir::WalkDir;
@@ -44,6 +45,8 @@ pub struct JekyllConfig {
     pub permalink: String,
     /// The whole parsed document (`None` when there is no `_config.yml`).
     pub yaml: Option<YamlOwned>,
+    /// The generator the site is laid out for: Jekyll's rules above apply to Jekyll only.
+    pub layout: Layout,
     /// `exclude` less `include`, compiled.
     excluded: Patterns,
     /// `include`, compiled.
@@ -66,6 +69,9 @@ pub enum Role {
     /// Never rendered: other `_`, `.` or `#` folders and names (`_doc/`, `_data/`, `_layouts/`),
     /// names ending in `~`.
     Never,
+    /// Rendered by a generator other than Jekyll ([`Layout`]): front matter optional, left out
+    /// when it says `draft: true`.
+    Content,
 }
 
 /// Compiled `File.fnmatch` patterns (no flags: `*` crosses `/`, braces are literal).
@@ -180,6 +186,19 @@ impl JekyllConfig {
     /// (not YAML, or a known key of the wrong shape) an error naming the file: Jekyll would
     /// refuse it too, and guessing would scan the wrong files.
     pub fn load(root: &Path) -> crate::error::Result<Self> {
+        Self::load_as(root, None)
+    }
+
+    /// [`JekyllConfig::load`] for a site of the given layout (`None`: as its files say,
+    /// [`Layout::detect`]). Other generators' settings are not read: only the layout is kept.
+    pub fn load_as(root: &Path, layout: Option<Layout>) -> crate::error::Result<Self> {
+        let layout = layout.unwrap_or_else(|| Layout::detect(root));
+        if layout != Layout::Jekyll {
+            return Ok(JekyllConfig {
+                layout,
+                ..Self::default()
+            });
+        }
         let path = root.join("_config.yml");
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -233,6 +252,7 @@ impl JekyllConfig {
             unpublished,
             permalink: string(&doc, "permalink")?,
             yaml: Some(doc),
+            layout: Layout::Jekyll,
         })
     }
 
@@ -257,6 +277,14 @@ impl JekyllConfig {
 
     /// How Jekyll treats the Markdown file at site-relative `rel`, by its path alone.
     pub fn role(&self, rel: &str) -> Role {
+        if self.layout != Layout::Jekyll {
+            let hidden = rel.split('/').any(|seg| seg.starts_with('.'));
+            return if self.layout.renders_path(rel) && !hidden {
+                Role::Content
+            } else {
+                Role::Never
+            };
+        }
         let parts: Vec<&str> = rel.split('/').collect();
         let in_collections = if self.collections_dir.is_empty() {
             Some(0)
@@ -300,6 +328,7 @@ impl JekyllConfig {
         match role {
             Role::Never => return false,
             Role::Fragment => return true,
+            Role::Content => return front.is_none_or(|f| !draft(f)),
             Role::Page | Role::Document if front.is_none() => return false,
             _ => {}
         }
@@ -326,6 +355,17 @@ fn published(body: &str) -> bool {
     doc.as_mapping_get("published")
         .and_then(yaml_bool)
         .unwrap_or(true)
+}
+
+/// `draft: true` in a YAML front matter (Hugo, Zola and Eleventy leave such a page out of a
+/// build by default).
+fn draft(body: &str) -> bool {
+    let Ok(Some(doc)) = parse_yaml(body) else {
+        return false;
+    };
+    doc.as_mapping_get("draft")
+        .and_then(yaml_bool)
+        .unwrap_or(false)
 }
 
 /// A name Jekyll's `EntryFilter` leaves out unless `include:`d.
@@ -362,6 +402,7 @@ pub fn site_files(
             if e.file_type().is_dir() {
                 if name.starts_with('.')
                     || SKIP_DIRS.contains(&name.as_ref())
+                    || (e.depth() == 1 && cfg.layout.skip_dirs().contains(&name.as_ref()))
                     || name == variant_dir
                 {
                     return false;

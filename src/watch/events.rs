@@ -52,7 +52,7 @@ impl Rules {
             site: cfg.site.clone(),
             own_dirs: crate::survey::own_dirs(cfg),
             variant_dir: cfg.variant_dir.clone(),
-            jekyll: JekyllConfig::load(&cfg.site)?,
+            jekyll: JekyllConfig::load_as(&cfg.site, cfg.layout)?,
             mirror: cfg.out.is_some(),
         })
     }

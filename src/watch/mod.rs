@@ -258,7 +258,7 @@ impl Watcher {
             return;
         }
         if changes.contains(&Change::Config) {
-            match JekyllConfig::load(&site) {
+            match JekyllConfig::load_as(&site, self.cfg.layout) {
                 Ok(jekyll) => self.rules.jekyll = jekyll,
                 Err(error) => {
                     tell(Event::Failed { changes, error });
