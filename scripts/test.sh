@@ -3,7 +3,8 @@
 #   - Debian: jekyll, hugo and chromium for the end-to-end test (tests/e2e.rs), webp's tools for checks,
 #     libavif-dev (postpix links libavif for AVIF output).
 #   - Debian: GNU time for the peak-RSS test (tests/memory.rs).
-#   - npm: playwright-core (driver only, no browser download) into tests/e2e/node_modules.
+#   - npm: playwright-core (driver only, no browser download) and @11ty/eleventy into
+#     tests/e2e/node_modules.
 # Safe to rerun: each step is skipped when its result is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +25,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ -f tests/e2e/package.json ] && [ ! -d tests/e2e/node_modules/playwright-core ]; then
-  echo "==> installing playwright-core (driver only) for the browser test"
+if [ -f tests/e2e/package.json ] && { [ ! -d tests/e2e/node_modules/playwright-core ] ||
+    [ ! -d tests/e2e/node_modules/@11ty/eleventy ]; }; then
+  echo "==> installing playwright-core (driver only) and Eleventy for the end-to-end tests"
   (cd tests/e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 

@@ -4,7 +4,8 @@
 //! rendered before postpix ran: every image that loaded before has the same rendered box after
 //! (within a pixel), whatever the author's markup said about its size.
 //!
-//! The same check runs on a Hugo site (tests/fixtures/site-hugo) built by Debian's `hugo`.
+//! The same check runs on a Hugo site (tests/fixtures/site-hugo) built by Debian's `hugo` and
+//! on an Eleventy site (tests/fixtures/site-eleventy) built by npm's `@11ty/eleventy`.
 //!
 //! Needs `jekyll`, `hugo`, `/usr/bin/chromium`, `node` and `tests/e2e/node_modules` — `scripts/test.sh`
 //! installs them all. Without them this test fails rather than skipping: CI must run it.
@@ -34,6 +35,10 @@ fn require_tools() {
         (
             "tests/e2e/node_modules/playwright-core",
             repo.join("tests/e2e/node_modules/playwright-core").exists(),
+        ),
+        (
+            "tests/e2e/node_modules/@11ty/eleventy",
+            repo.join("tests/e2e/node_modules/@11ty/eleventy").exists(),
         ),
     ]
     .into_iter()
@@ -87,6 +92,8 @@ enum Generator<'a> {
     Jekyll(&'a str),
     /// Debian's `hugo`.
     Hugo,
+    /// npm's `@11ty/eleventy`, from `tests/e2e/node_modules`.
+    Eleventy,
 }
 
 impl Generator<'_> {
@@ -95,8 +102,22 @@ impl Generator<'_> {
         match self {
             Generator::Jekyll(baseurl) => jekyll(site, dest, baseurl),
             Generator::Hugo => hugo(site, dest),
+            Generator::Eleventy => eleventy(site, dest),
         }
     }
+}
+
+/// `eleventy` of `site` into `dest`; returns the pages under `posts/`, relative to `dest`.
+fn eleventy(site: &Path, dest: &Path) -> Vec<String> {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/node_modules/.bin/eleventy");
+    let out = Command::new(bin)
+        .args(["--quiet", "--input=."])
+        .arg(format!("--output={}", dest.display()))
+        .current_dir(site)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "eleventy failed:\n{}", show(&out));
+    posts_under(dest)
 }
 
 /// `hugo` of `site` into `dest`; returns the pages under `posts/`, relative to `dest`.
@@ -109,6 +130,11 @@ fn hugo(site: &Path, dest: &Path) -> Vec<String> {
         .output()
         .unwrap();
     assert!(out.status.success(), "hugo failed:\n{}", show(&out));
+    posts_under(dest)
+}
+
+/// The pages a generator wrote under `dest/posts/` (each `posts/<name>/index.html`).
+fn posts_under(dest: &Path) -> Vec<String> {
     let mut pages = Vec::new();
     for e in walkdir::WalkDir::new(dest.join("posts")).sort_by_file_name() {
         let e = e.unwrap();
@@ -524,6 +550,17 @@ fn hugo_renders_every_picture_postpix_wrote_into_a_hugo_site() {
     let site = TestSite::copy_of("site-hugo");
     let n = check_site_at(&site, Generator::Hugo, &[], None);
     assert!(n >= 15, "only {n} pictures were checked on site-hugo");
+}
+
+#[test]
+fn eleventy_renders_every_picture_postpix_wrote_into_an_eleventy_site() {
+    // issue 15 item 2: told by its `eleventy.config.js`, the input folder's Markdown is read,
+    // root-relative URLs find the passthrough-copied `img/` (and its `img/responsive/`), and
+    // the pages npm's Eleventy 3 builds show every picture, WebP chosen, each box as before.
+    require_tools();
+    let site = TestSite::copy_of("site-eleventy");
+    let n = check_site_at(&site, Generator::Eleventy, &[], None);
+    assert!(n >= 15, "only {n} pictures were checked on site-eleventy");
 }
 
 #[test]
