@@ -477,6 +477,15 @@ impl Config {
         Ok(self)
     }
 
+    /// What `scan` needs from `s` for the site at `site`: the walk (variant folder, layout)
+    /// and the memory budget, nothing about encoding.
+    pub fn for_scan(site: &Path, s: &Settings) -> Result<Self> {
+        Ok(Config::new(site)?
+            .with_variant_dir(&s.variant_dir)?
+            .with_memory_budget(s.memory_budget)?
+            .with_layout(s.layout))
+    }
+
     /// The same configuration for a site of this layout (`None`: as its files say).
     pub fn with_layout(mut self, layout: Option<Layout>) -> Self {
         self.layout = layout;

@@ -81,11 +81,7 @@ fn run(cli: &Cli, flags: &ArgMatches) -> Result<ExitCode> {
     let st = style();
     match &cli.command {
         Command::Scan(a) => {
-            let layered = config_file::layer(&a.site, flags)?.settings;
-            let cfg = Config::new(&a.site)?
-                .with_variant_dir(&layered.variant_dir)?
-                .with_memory_budget(layered.memory_budget)?
-                .with_layout(layered.layout);
+            let cfg = Config::for_scan(&a.site, &config_file::layer(&a.site, flags)?.settings)?;
             let report = pipeline::scan_report(&cfg).context("scan failed")?;
             if cli.json {
                 json(&report)?;

@@ -15,7 +15,7 @@
 //! Document-relative links (`![](dune.jpg)` in a page bundle) resolve against the Markdown
 //! file's own folder in every layout, which is where Hugo and Zola publish a bundle's files.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -183,9 +183,9 @@ pub fn check_raw_html(root: &Path, layout: Layout) -> Result<()> {
 
 /// A Hugo settings file as a JSON value (TOML, YAML and JSON are all read), or an error naming
 /// the file: Hugo would refuse it too.
-fn parse_settings(path: &PathBuf, text: &str) -> Result<serde_json::Value> {
+fn parse_settings(path: &Path, text: &str) -> Result<serde_json::Value> {
     let bad = |reason: String| Error::Site {
-        path: path.clone(),
+        path: path.to_path_buf(),
         reason: format!("not a settings file Hugo can read: {reason}"),
     };
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
@@ -200,18 +200,22 @@ fn parse_settings(path: &PathBuf, text: &str) -> Result<serde_json::Value> {
     }
 }
 
-/// The parts of a YAML document a settings lookup needs: mappings, strings and booleans.
+/// The parts of a YAML document a settings lookup needs: mappings with string keys, and
+/// booleans (anything else is null).
 fn yaml_to_json(v: &saphyr::YamlOwned) -> serde_json::Value {
     use saphyr::{ScalarOwned, YamlOwned};
     match v {
         YamlOwned::Mapping(m) => m
             .iter()
-            .filter_map(|(k, v)| Some((super::site::scalar(k)?, yaml_to_json(v))))
+            .filter_map(|(k, v)| match k {
+                YamlOwned::Value(ScalarOwned::String(k)) => Some((k.clone(), yaml_to_json(v))),
+                _ => None,
+            })
             .collect::<serde_json::Map<_, _>>()
             .into(),
         YamlOwned::Value(ScalarOwned::Boolean(b)) => (*b).into(),
         YamlOwned::Tagged(_, inner) => yaml_to_json(inner),
-        other => super::site::scalar(other).map_or(serde_json::Value::Null, Into::into),
+        _ => serde_json::Value::Null,
     }
 }
 
