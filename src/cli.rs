@@ -59,6 +59,12 @@ pub enum Command {
     /// block of _config.yml, or a flag (a flag beats the file). Takes the same options as
     /// build; writes nothing.
     Config(SiteArgs),
+    /// For a site generator's plugin (jekyll/postpix.rb): encode the variants into the
+    /// generator's output folder (--dest), then read the generator's documents on stdin, one
+    /// JSON object {"path", "content"} per line, and print one JSON object on stdout with each
+    /// document's content rewritten as `build` would. Writes nothing in the site but the cache
+    /// (default: .jekyll-cache/postpix); the summary goes to stderr.
+    Render(RenderArgs),
 }
 
 /// The site and where its rewritten copy goes.
@@ -81,6 +87,21 @@ pub struct SiteArgs {
     /// The site.
     #[command(flatten)]
     pub target: Target,
+    /// Encoder and markup settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// `postpix render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Site root (the folder with _posts/ and _config.yml).
+    #[arg(default_value = ".")]
+    pub site: PathBuf,
+    /// The generator's output folder (Jekyll's `site.dest`, e.g. _site): the variants go there,
+    /// at the paths they would have in the site.
+    #[arg(long, value_name = "DIR")]
+    pub dest: PathBuf,
     /// Encoder and markup settings.
     #[command(flatten)]
     pub settings: Settings,

@@ -14,7 +14,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use cli::{BuildArgs, Cli, Command, Target};
 use postpix::config_file::{self, Layered};
-use postpix::pipeline::{self, Mode, NoProgress};
+use postpix::pipeline::{self, render, Mode, NoProgress};
 use postpix::report::human::{self, Style};
 use postpix::report::lines::{self, Level};
 use postpix::report::progress::Bar;
@@ -113,6 +113,20 @@ fn run(cli: &Cli, flags: &ArgMatches) -> Result<ExitCode> {
                 say(&human::config(&report, &st));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Render(a) => {
+            let layered = config_file::layer(&a.site, flags)?;
+            let explicit = layered.settings.cache_dir.is_some();
+            let cfg = layered
+                .config(&a.site, None)?
+                .for_render(&a.dest, explicit)?;
+            let requests = render::read_requests(std::io::stdin().lock())?;
+            let report = render::run(&cfg, &requests, &NoProgress).context("render failed")?;
+            if !cli.quiet || report.failed() {
+                eprint!("{}", human::build(&report.report, false, cli.quiet, &st));
+            }
+            json(&report)?;
+            Ok(code(report.failed()))
         }
         Command::Restore(a) => {
             let cfg = Config::new(&a.site)?;
