@@ -477,7 +477,6 @@ pub fn init(r: &InitReport, st: &Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::InitReport;
     use crate::report::{Note, NoteKind, SettingReport};
 
     #[test]
