@@ -58,7 +58,17 @@ pub enum Command {
     /// Print the effective settings and where each came from: the default, the `postpix:`
     /// block of _config.yml, or a flag (a flag beats the file). Takes the same options as
     /// build; writes nothing.
-    Config(SiteArgs),
+    Config(ConfigArgs),
+    /// For a site generator's plugin (jekyll/postpix.rb): encode the variants into the
+    /// generator's output folder (--dest), then read the generator's documents on stdin, one
+    /// JSON object {"path", "content"} per line, and print one JSON object on stdout with each
+    /// document's content rewritten as `build` would. Writes nothing in the site but the cache
+    /// (default: .jekyll-cache/postpix); the summary goes to stderr.
+    Render(RenderArgs),
+    /// Set the site up: append a commented `postpix:` block (every setting at its default) to
+    /// _config.yml and the cache folders to .gitignore, then print the next command. Only
+    /// appends; exits 1 and changes nothing when _config.yml already has a `postpix:` key.
+    Init(InitArgs),
 }
 
 /// The site and where its rewritten copy goes.
@@ -81,6 +91,41 @@ pub struct SiteArgs {
     /// The site.
     #[command(flatten)]
     pub target: Target,
+    /// Encoder and markup settings.
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+/// `postpix config`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The site and the settings.
+    #[command(flatten)]
+    pub site: SiteArgs,
+    /// Print only a key for a CI cache of the cache folder: postpix's version and a hash of the
+    /// codec versions and the settings (not cache_dir, jobs, shard or memory_budget).
+    #[arg(long)]
+    pub cache_key: bool,
+}
+
+/// `postpix init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Site root (the folder with _config.yml).
+    #[arg(default_value = ".")]
+    pub site: PathBuf,
+}
+
+/// `postpix render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Site root (the folder with _posts/ and _config.yml).
+    #[arg(default_value = ".")]
+    pub site: PathBuf,
+    /// The generator's output folder (Jekyll's `site.dest`, e.g. _site): the variants go there,
+    /// at the paths they would have in the site.
+    #[arg(long, value_name = "DIR")]
+    pub dest: PathBuf,
     /// Encoder and markup settings.
     #[command(flatten)]
     pub settings: Settings,

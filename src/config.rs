@@ -31,6 +31,8 @@ pub const DEFAULT_CONTENT_WIDTH: u32 = 800;
 pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 2048;
 /// Default cache folder, relative to the site root (or to `--out`).
 pub const DEFAULT_CACHE_DIR: &str = ".postpix";
+/// The cache folder of `postpix render` unless one is set: inside Jekyll's own cache folder.
+pub const RENDER_CACHE_DIR: &str = ".jekyll-cache/postpix";
 /// Folder of the shared store inside the cache folder.
 pub const STORE_DIR: &str = "store";
 /// Default largest image, in megapixels.
@@ -284,6 +286,10 @@ pub struct Config {
     pub merge: Vec<PathBuf>,
     /// The generator the site is laid out for (`--layout`); `None`: as its files say.
     pub layout: Option<Layout>,
+    /// `postpix render` (the generator plugin): the variants go into `out`, the generator's
+    /// output folder, and nothing else is written there or in the site (no copy of the site, no
+    /// post, no hero file); the posts' markup is handed back instead.
+    pub render: bool,
 }
 
 /// `sizes` for a content column `width` px wide.
@@ -324,6 +330,7 @@ impl Config {
             shard: None,
             merge: Vec::new(),
             layout: None,
+            render: false,
         })
     }
 
@@ -401,6 +408,26 @@ impl Config {
     pub fn for_build(mut self, rewrite: bool, merge: &[PathBuf]) -> Result<Self> {
         self.rewrite = rewrite;
         self.with_merge(merge)
+    }
+
+    /// The configuration of `postpix render` into `dest` (the generator's output folder, e.g.
+    /// Jekyll's `site.dest`): variants only, nothing written in the site but the cache, which
+    /// unless set explicitly is [`RENDER_CACHE_DIR`] (Jekyll's own cache folder, which Jekyll
+    /// neither publishes nor watches, and `jekyll new`'s `.gitignore` already lists).
+    pub fn for_render(mut self, dest: &Path, cache_explicit: bool) -> Result<Self> {
+        if self.shard.is_some() {
+            return Err(Error::setting(
+                "--shard",
+                "is a build setting; render serves a whole site",
+            ));
+        }
+        self = self.with_out(dest, true)?;
+        if !cache_explicit {
+            self.cache_dir = self.site.join(RENDER_CACHE_DIR);
+        }
+        self.render = true;
+        self.rewrite = true;
+        Ok(self)
     }
 
     /// Read the stores of these shard jobs' cache folders and encode nothing (`build --merge`).

@@ -141,6 +141,14 @@ pub fn layer(site: &Path, cli: &ArgMatches) -> Result<Layered> {
     layer_yaml(jekyll.yaml.as_ref(), &site, cli)
 }
 
+/// [`layer`] with no flags: the defaults under the `postpix:` block of `site`'s `_config.yml`.
+pub fn layer_file(site: &Path) -> Result<Layered> {
+    let none = command()
+        .try_get_matches_from(Vec::<OsString>::new())
+        .map_err(|e| Error::setting("(settings)", clap_problem(&e)))?;
+    layer(site, &none)
+}
+
 /// [`layer`] over an already parsed `_config.yml` document of the site at `site` (absolute).
 pub fn layer_yaml(doc: Option<&YamlOwned>, site: &Path, cli: &ArgMatches) -> Result<Layered> {
     let file = site.join("_config.yml");
@@ -361,6 +369,7 @@ impl Layered {
     /// What `postpix config` prints: every setting, its value and its source.
     pub fn report(&self) -> ConfigReport {
         ConfigReport {
+            ci_cache_key: self.ci_cache_key(),
             file: self.file.display().to_string(),
             found: self.file.is_file(),
             settings: self
@@ -376,6 +385,27 @@ impl Layered {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Settings that belong to the machine or the run, not to what the variants are: left out of
+/// [`Layered::ci_cache_key`].
+const NOT_IN_CI_KEY: &[&str] = &["cache_dir", "jobs", "shard", "memory_budget"];
+
+impl Layered {
+    /// `postpix-<version>-<16 hex digits>`: the hash covers the codec versions and every
+    /// setting's effective value but [`NOT_IN_CI_KEY`]'s.
+    pub fn ci_cache_key(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        h.update(crate::cache::codec_versions().as_bytes());
+        for (key, _, value) in &self.entries {
+            if NOT_IN_CI_KEY.contains(&key.as_str()) {
+                continue;
+            }
+            h.update(format!("\0{key}={}", value.as_deref().unwrap_or("~")).as_bytes());
+        }
+        let hex = h.finalize().to_hex();
+        format!("postpix-{}-{}", env!("CARGO_PKG_VERSION"), &hex[..16])
     }
 }
 

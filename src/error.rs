@@ -78,6 +78,14 @@ pub enum Error {
         /// What is wrong and what is accepted (`must be between 0 and 100`).
         problem: String,
     },
+    /// `postpix render` read a line of input that is not a request.
+    #[error("input line {line}: {problem} (each line must be one JSON object {{\"path\": …, \"content\": …}})")]
+    RenderInput {
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// Another postpix run holds the lock on this site (or on `--out`).
     #[error(
         "another postpix run is working on {path}; wait for it to finish (its lock ends with it)"

@@ -25,6 +25,7 @@ pub mod error;
 pub mod fence;
 pub mod format;
 pub mod fuzzing;
+pub mod init;
 pub mod lint;
 pub mod liquid;
 pub mod marker;

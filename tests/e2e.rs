@@ -53,16 +53,31 @@ fn require_tools() {
 
 /// `jekyll build` of `site` into `dest/<baseurl>`; returns the post pages, relative to `dest`.
 fn jekyll(site: &Path, dest: &Path, baseurl: &str) -> Vec<String> {
+    jekyll_run(site, dest, baseurl);
+    post_pages(dest)
+}
+
+/// `jekyll build` of `site` into `dest/<baseurl>`, with `POSTPIX_BIN` naming the binary under
+/// test (for the plugin, `jekyll/postpix.rb`, when the site has it in `_plugins/`); its output.
+fn jekyll_run(site: &Path, dest: &Path, baseurl: &str) -> std::process::Output {
     let out_dir = dest.join(baseurl.trim_start_matches('/'));
+    let bin = std::env::var_os("POSTPIX_TEST_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_postpix").into());
     let out = Command::new("jekyll")
-        .args(["build", "--quiet", "-s"])
+        .args(["build", "-s"])
         .arg(site)
         .arg("-d")
         .arg(&out_dir)
         .env("JEKYLL_ENV", "production")
+        .env("POSTPIX_BIN", bin)
         .output()
         .unwrap();
     assert!(out.status.success(), "jekyll build failed:\n{}", show(&out));
+    out
+}
+
+/// The post pages under `dest`, relative to it.
+fn post_pages(dest: &Path) -> Vec<String> {
     let mut pages = Vec::new();
     for e in walkdir::WalkDir::new(dest).sort_by_file_name() {
         let e = e.unwrap();
@@ -206,6 +221,9 @@ fn file_name(url: &str) -> &str {
     url.rsplit('/').next().unwrap_or(url)
 }
 
+/// As `build_args` of [`check_site`]: no `postpix build`, the plugin renders the site instead.
+const PLUGIN: &str = "<the jekyll plugin>";
+
 fn check_site(site: &TestSite, baseurl: &str, build_args: &[&str]) -> usize {
     check_site_at(site, Generator::Jekyll(baseurl), build_args, None)
 }
@@ -224,11 +242,24 @@ fn check_site_at(
     let pages = generator.render(&site.root, &before_dest);
     let before = browse(&before_dest, &pages, viewports);
 
-    let mut args = vec!["build", "."];
-    args.extend_from_slice(build_args);
-    let out = site.run(&args);
-    assert_eq!(code(&out), 0, "{}", show(&out));
-    let pages_after = generator.render(&site.root, &after_dest);
+    let pages_after = if build_args == [PLUGIN] {
+        // The plugin: a plain `jekyll build` with jekyll/postpix.rb in _plugins/.
+        let plugins = site.path("_plugins");
+        std::fs::create_dir_all(&plugins).unwrap();
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::copy(repo.join("jekyll/postpix.rb"), plugins.join("postpix.rb")).unwrap();
+        let Generator::Jekyll(baseurl) = generator else {
+            panic!("the plugin is Jekyll's")
+        };
+        jekyll_run(&site.root, &after_dest, baseurl);
+        post_pages(&after_dest)
+    } else {
+        let mut args = vec!["build", "."];
+        args.extend_from_slice(build_args);
+        let out = site.run(&args);
+        assert_eq!(code(&out), 0, "{}", show(&out));
+        generator.render(&site.root, &after_dest)
+    };
     assert_eq!(pages, pages_after);
     let after = browse(&after_dest, &pages, viewports);
     let base = after["base"].as_str().unwrap().to_string();
@@ -704,4 +735,103 @@ fn a_theme_that_uses_the_include_renders_the_hero_as_the_posts_own_picture() {
         plain.contains("<header><img src=\"/blog/postimg/plain.svg\" alt=\"Plain\"></header>"),
         "{plain}"
     );
+}
+
+/// Every file of the site but Jekyll's own cache folder (where Jekyll writes its cache, and the
+/// plugin keeps postpix's), with bytes and mtimes.
+fn sources(site: &TestSite) -> Snapshot {
+    let mut s = snapshot(&site.root);
+    s.retain(|k, _| !k.starts_with(".jekyll-cache/"));
+    s
+}
+
+/// The plugin (`jekyll/postpix.rb` copied into `_plugins/`) and a plain `jekyll build`: every
+/// picture loads in Chromium, WebP is chosen and every box stays, as after `postpix build`, and
+/// not one byte or mtime of the site's files changed (the variants are in the built site, the
+/// cache in `.jekyll-cache/`).
+#[test]
+fn the_jekyll_plugin_renders_every_picture_and_leaves_the_sources_alone() {
+    require_tools();
+    let example = TestSite::copy_of("site-example");
+    let before = sources(&example);
+    let n = check_site(&example, "/blog", &[PLUGIN]);
+    assert!(n >= 40, "only {n} pictures were checked on site-example");
+    let changed = changes(&before, &sources(&example));
+    assert_eq!(
+        changed,
+        ["added _plugins/postpix.rb"],
+        "the sources changed"
+    );
+}
+
+/// What `jekyll serve` runs on each change: a second build with the plugin after a post and a
+/// new image were added picks them up (the new image is encoded, the others come from the
+/// cache), the variants of the first build survive Jekyll's clean-up, and the new picture loads.
+#[test]
+fn a_second_plugin_build_picks_up_a_new_post_and_image() {
+    require_tools();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("site");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let example = fixture("site-example");
+    std::fs::create_dir_all(root.join("_posts")).unwrap();
+    std::fs::create_dir_all(root.join("_plugins")).unwrap();
+    copy_tree(&example.join("_layouts"), &root.join("_layouts"));
+    std::fs::copy(
+        repo.join("jekyll/postpix.rb"),
+        root.join("_plugins/postpix.rb"),
+    )
+    .unwrap();
+    std::fs::write(root.join("_config.yml"), "title: t\nbaseurl: /blog\n").unwrap();
+    std::fs::create_dir_all(root.join("postimg")).unwrap();
+    std::fs::copy(
+        example.join("postimg/dune.jpg"),
+        root.join("postimg/dune.jpg"),
+    )
+    .unwrap();
+    let post = |name: &str, img: &str| {
+        let text = format!("---\nlayout: post\ntitle: {name}\n---\n\n![a photo]({{{{site.baseurl}}}}/postimg/{img})\n");
+        std::fs::write(root.join(format!("_posts/{name}.md")), text).unwrap();
+    };
+    post("2024-01-01-first", "dune.jpg");
+    let site = TestSite::at(dir, root.clone());
+    let work = tempfile::tempdir().unwrap();
+    let dest = work.path().join("out");
+
+    let first = jekyll_run(&site.root, &dest, "/blog");
+    let log = String::from_utf8_lossy(&first.stdout);
+    assert!(log.contains("1 encoded"), "{}", show(&first));
+    let first_variants = snapshot(&dest.join("blog/postimg/responsive"));
+    assert!(!first_variants.is_empty());
+
+    std::fs::copy(
+        example.join("postimg/meadow.jpg"),
+        root.join("postimg/meadow.jpg"),
+    )
+    .unwrap();
+    post("2024-01-02-second", "meadow.jpg");
+    let before = sources(&site);
+    let second = jekyll_run(&site.root, &dest, "/blog");
+    let log = String::from_utf8_lossy(&second.stdout);
+    assert!(log.contains("1 encoded, 1 cached"), "{}", show(&second));
+    assert!(
+        changes(&before, &sources(&site)).is_empty(),
+        "the sources changed"
+    );
+    let now = snapshot(&dest.join("blog/postimg/responsive"));
+    for k in first_variants.keys() {
+        assert!(now.contains_key(k), "{k} of the first build is gone");
+    }
+    assert!(now.keys().any(|k| k.starts_with("meadow-")), "{now:?}");
+
+    let pages = vec!["blog/2024/01/02/second.html".to_string()];
+    let seen = browse(&dest, &pages, None);
+    for r in seen["results"].as_array().unwrap() {
+        let imgs = r["images"].as_array().unwrap();
+        assert_eq!(imgs.len(), 1, "{r}");
+        let y = &imgs[0];
+        assert!(y["rewritten"].as_bool().unwrap(), "not a picture: {y}");
+        assert!(y["naturalWidth"].as_u64().unwrap() > 0, "broken: {y}");
+        assert!(y["currentSrc"].as_str().unwrap().ends_with(".webp"), "{y}");
+    }
 }

@@ -15,9 +15,10 @@ pub mod hero;
 pub mod mirror;
 pub mod outcome;
 pub mod posts;
+pub mod render;
 pub mod scan;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cache::{self, DiskFiles, Manifest, SourceRecord};
 use crate::config::Config;
@@ -100,6 +101,11 @@ pub struct Session {
     survey: Survey,
     /// Remarks from opening (a corrupt manifest), reported by the next pass.
     warnings: Vec<Warning>,
+    /// With `Config::render`: each post's markup, by site-relative path, as the last pass
+    /// computed it (never written).
+    rendered: BTreeMap<String, posts::Markup>,
+    /// With `Config::render`: the front-matter images' data, as `_data/postpix.json` holds it.
+    hero_data: Option<hero::Data>,
 }
 
 impl Session {
@@ -116,12 +122,30 @@ impl Session {
             manifest,
             survey,
             warnings: problem.map(Warning::Manifest).into_iter().collect(),
+            rendered: BTreeMap::new(),
+            hero_data: None,
         })
     }
 
     /// The survey as the last pass (or [`Session::refresh`]) left it.
     pub fn survey(&self) -> &Survey {
         &self.survey
+    }
+
+    /// The manifest as the last pass left it.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// With `Config::render`: the markup of the post at `path` (site-relative) from the last
+    /// pass, and the front-matter images' data.
+    pub fn rendered(&self, path: &str) -> Option<&posts::Markup> {
+        self.rendered.get(path)
+    }
+
+    /// With `Config::render`: the front-matter images' data from the last pass.
+    pub fn hero_data(&self) -> Option<&hero::Data> {
+        self.hero_data.as_ref()
     }
 
     /// Bring the survey up to date after `changes`, reading only what they touch.
@@ -144,7 +168,8 @@ impl Session {
         };
         let post_errors = self.survey.post_errors.iter().cloned();
         report.errors.extend(post_errors.map(Error::Post));
-        if let (true, Some(out)) = (writing, &self.cfg.out) {
+        // `render` writes only variants into the generator's output: no copy of the site.
+        if let (true, Some(out), false) = (writing, &self.cfg.out, self.cfg.render) {
             let posts: BTreeSet<&str> = self.survey.posts.iter().map(|p| p.path.as_str()).collect();
             let jekyll = &self.survey.jekyll;
             report.errors.extend(mirror::sync(
@@ -226,6 +251,9 @@ impl Session {
         let linter = resolver
             .as_ref()
             .map(|r| Linter::new(&self.cfg.site, &self.survey.jekyll, r));
+        if self.cfg.render {
+            self.rendered.clear();
+        }
         for (i, (post, res)) in self
             .survey
             .posts
@@ -233,7 +261,14 @@ impl Session {
             .zip(&self.survey.resolutions)
             .enumerate()
         {
-            let m = posts::markup(post, res, &offer, &self.cfg, eager[i], linter.as_ref());
+            let mut m = posts::markup(post, res, &offer, &self.cfg, eager[i], linter.as_ref());
+            if self.cfg.render {
+                report.summary.refs_rewritten += m.edits.len();
+                report.summary.links_fixed += m.fixed;
+                report.left.append(&mut m.left);
+                self.rendered.insert(post.path.clone(), m);
+                continue;
+            }
             if let Some(text) = posts::apply(post, m, mode, &self.cfg, report, &mut diff) {
                 written.push((i, text));
             }
@@ -252,7 +287,7 @@ impl Session {
     /// Write the front-matter images' data and the include that renders them (not with
     /// `--no-rewrite`, which only encodes).
     fn heroes(
-        &self,
+        &mut self,
         plan: &Plan,
         entries: &[Option<cache::Entry>],
         mode: Mode,
@@ -267,7 +302,13 @@ impl Session {
             entries,
             images: &images,
         };
-        hero::sync(&self.survey, &offer, &self.cfg, mode, report);
+        if self.cfg.render {
+            let data = hero::data(&self.survey, &offer, &self.cfg);
+            report.summary.heroes = data.images.len();
+            self.hero_data = Some(data);
+        } else {
+            hero::sync(&self.survey, &offer, &self.cfg, mode, report);
+        }
         report.images = images;
     }
 

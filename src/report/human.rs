@@ -9,6 +9,7 @@ use std::fmt::Write;
 use super::{
     BuildReport, ConfigReport, ImageReport, ImageStatus, RestoreReport, ScanReport, Source,
 };
+use crate::init::InitReport;
 use crate::units::human_bytes;
 
 /// How text is decorated.
@@ -430,6 +431,46 @@ pub fn config(r: &ConfigReport, st: &Style) -> String {
     out.push_str(
         "Set them under `postpix:` in _config.yml with these names; a flag beats the file.\n",
     );
+    let _ = writeln!(out, "CI cache key: {}", r.ci_cache_key);
+    out
+}
+
+/// `postpix init`: what was written, or why nothing was; then the next commands.
+pub fn init(r: &InitReport, st: &Style) -> String {
+    let mut out = String::new();
+    if r.had_block {
+        let _ = writeln!(
+            out,
+            "{} already has a postpix: block; nothing changed (`postpix config` shows the settings in effect).",
+            r.config_file
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} {}: a postpix: block with every setting at its default",
+        st.paint("appended to", "1;32"),
+        r.config_file
+    );
+    match r.ignored.as_slice() {
+        [] => {
+            let _ = writeln!(out, "{} already ignores the cache folders", r.gitignore);
+        }
+        lines => {
+            let _ = writeln!(
+                out,
+                "{} {}: {}",
+                st.paint("appended to", "1;32"),
+                r.gitignore,
+                lines.join(" ")
+            );
+        }
+    }
+    out.push_str(
+        "\nNext: `postpix build --dry-run` shows what a build would change and writes nothing;\n\
+         or, to leave the posts alone, copy postpix's jekyll/postpix.rb into _plugins/ and run\n\
+         `jekyll build` (or `jekyll serve`) as usual.\n",
+    );
     out
 }
 
@@ -449,6 +490,7 @@ mod tests {
             when_unset: (key == "sizes").then_some("follows content_width"),
         };
         let r = ConfigReport {
+            ci_cache_key: String::new(),
             file: "/s/_config.yml".into(),
             found: true,
             settings: vec![

@@ -232,6 +232,10 @@ pub struct ConfigReport {
     pub found: bool,
     /// Every setting, in `--help` order.
     pub settings: Vec<SettingReport>,
+    /// A key for a CI cache of the cache folder (`postpix config --cache-key`): postpix's
+    /// version and a hash of the codec versions and of every setting but the machine's
+    /// (`cache_dir`, `jobs`, `shard`, `memory_budget`), so a changed setting or version misses.
+    pub ci_cache_key: String,
 }
 
 /// The whole `postpix scan` answer.
