@@ -31,7 +31,11 @@ run() { # label, then build args; a run that fails prints its messages and exit 
   # shellcheck disable=SC2086
   set -- $out
   printf "%-16s %9s %13.1f\n" "$label" "$1" "$(awk -v k="$2" 'BEGIN{print k/1024}')"
-  if [ "${3:-0}" != 0 ]; then echo "  exit status $3:"; tail -5 "$work/err" "$work/time"; fi
+  # GNU time's %x is 0 for a run killed by a signal; its own line says so.
+  if [ "${3:-0}" != 0 ] || grep -q "terminated by signal" "$work/time"; then
+    echo "  exit status ${3:-?} ($(grep -o 'terminated by signal [0-9]*' "$work/time" || echo exited)):"
+    tail -5 "$work/err" "$work/time"
+  fi
 }
 run plain --out "$work/plain"
 caches=()

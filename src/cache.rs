@@ -211,7 +211,11 @@ pub struct FileRecord {
 
 /// Size and mtime of a file, without reading it.
 pub fn stat(path: &Path) -> Option<(u64, u128)> {
-    let m = std::fs::metadata(path).ok()?;
+    stat_of(&std::fs::metadata(path).ok()?)
+}
+
+/// Size and mtime (ns since the epoch) from a file's metadata.
+pub fn stat_of(m: &std::fs::Metadata) -> Option<(u64, u128)> {
     let mtime = m
         .modified()
         .ok()?
@@ -263,8 +267,9 @@ pub fn file_record(abs: &Path, hash: String) -> Option<FileRecord> {
 }
 
 /// "Is the file at this destination-relative path the one with this hash?", as the plan asks
-/// it. Implemented on disk by [`DiskFiles`]; tests answer it from memory.
-pub trait FileCheck {
+/// it. Implemented on disk by [`DiskFiles`]; tests answer it from memory. The plan asks from
+/// several threads at once.
+pub trait FileCheck: Sync {
     /// True when `rel` holds exactly the bytes that hash to `hash`.
     fn is_fresh(&self, rel: &str, hash: &str) -> bool;
 
@@ -311,8 +316,9 @@ impl<'a> DiskFiles<'a> {
 impl FileCheck for DiskFiles<'_> {
     fn is_fresh(&self, rel: &str, hash: &str) -> bool {
         let abs = paths::abs(self.root, rel);
-        let is_file = std::fs::symlink_metadata(&abs).is_ok_and(|m| m.is_file());
-        let Some((size, mtime_ns)) = stat(&abs).filter(|_| is_file) else {
+        // One lstat: a regular file's own size and mtime (a symlink is never fresh).
+        let meta = std::fs::symlink_metadata(&abs).ok().filter(|m| m.is_file());
+        let Some((size, mtime_ns)) = meta.as_ref().and_then(stat_of) else {
             return false;
         };
         if let Some(rec) = self.records.get(rel) {
@@ -416,33 +422,58 @@ pub fn save(root: &Path, cache_dir: &Path, manifest: &Manifest) -> Result<bool> 
         };
         &stamped
     };
-    let mut bytes = serde_json::to_vec_pretty(m).unwrap_or_default();
-    bytes.push(b'\n');
-    if file_holds(&path, &bytes) {
+    if file_holds(&path, m) {
         return Ok(false);
     }
+    let mut bytes = serde_json::to_vec_pretty(m).unwrap_or_default();
+    bytes.push(b'\n');
     crate::write::write_atomic(root, &path, &bytes, None)?;
     Ok(true)
 }
 
-/// True when the file at `path` holds exactly `bytes`, read a block at a time (the manifest of
-/// a large site is megabytes; a second copy of it would count against the run's peak memory).
-fn file_holds(path: &Path, bytes: &[u8]) -> bool {
-    use std::io::Read;
-    let Ok(mut f) = std::fs::File::open(path) else {
+/// True when the file at `path` holds exactly the manifest's JSON: serialised straight into a
+/// comparison with the file, read a block at a time, so an unchanged manifest (a no-op run) is
+/// never held as a second copy in memory (the manifest of a large site is megabytes).
+fn file_holds(path: &Path, manifest: &Manifest) -> bool {
+    use std::io::Write;
+    let Ok(f) = std::fs::File::open(path) else {
         return false;
     };
-    if f.metadata().map(|m| m.len()).ok() != Some(bytes.len() as u64) {
+    let Ok(len) = f.metadata().map(|m| m.len()) else {
         return false;
-    }
-    let mut block = vec![0u8; 64 << 10];
-    let mut rest = bytes;
-    loop {
-        match f.read(&mut block) {
-            Ok(0) => return rest.is_empty(),
-            Ok(n) if n <= rest.len() && block[..n] == rest[..n] => rest = &rest[n..],
-            Ok(_) | Err(_) => return false,
+    };
+    let mut same = SameAs {
+        file: std::io::BufReader::with_capacity(64 << 10, f),
+        read: 0,
+        block: Vec::new(),
+    };
+    let serialised = serde_json::to_writer_pretty(&mut same, manifest).is_ok();
+    serialised && same.write_all(b"\n").is_ok() && same.read == len
+}
+
+/// A writer that compares what is written with a file's bytes and fails at the first
+/// difference (or past the file's end).
+struct SameAs {
+    file: std::io::BufReader<std::fs::File>,
+    /// Bytes compared equal so far.
+    read: u64,
+    block: Vec<u8>,
+}
+
+impl std::io::Write for SameAs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use std::io::Read;
+        self.block.resize(buf.len(), 0);
+        self.file.read_exact(&mut self.block)?;
+        if self.block != buf {
+            return Err(std::io::ErrorKind::InvalidData.into());
         }
+        self.read += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -500,8 +531,26 @@ mod tests {
     #[test]
     fn save_is_a_no_op_when_nothing_changed() {
         let d = tempfile::tempdir().unwrap();
-        let m = Manifest::default();
+        let mut m = Manifest::default();
         assert!(save(d.path(), d.path(), &m).unwrap());
+        assert!(!save(d.path(), d.path(), &m).unwrap());
+        // Any difference is written: a changed byte, a longer manifest, a shorter one, a file
+        // with more after the same bytes.
+        m.mirrored.insert("a".into());
+        assert!(save(d.path(), d.path(), &m).unwrap());
+        assert!(!save(d.path(), d.path(), &m).unwrap());
+        m.mirrored.insert("b".into());
+        assert!(save(d.path(), d.path(), &m).unwrap());
+        m.mirrored.remove("b");
+        assert!(save(d.path(), d.path(), &m).unwrap());
+        let path = manifest_path(d.path());
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b" ");
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(
+            save(d.path(), d.path(), &m).unwrap(),
+            "trailing bytes are a difference"
+        );
         assert!(!save(d.path(), d.path(), &m).unwrap());
         let (back, why) = load(d.path());
         assert!(why.is_none());

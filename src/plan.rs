@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use crate::cache::{self, Entry, FileCheck, Manifest};
 use crate::config::{Config, PlaceholderMode};
 use crate::encode::{avif, webp, Dropped, Op, Origin, Quality, Request, Shape, WebpMode};
@@ -190,10 +192,21 @@ pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileC
         }
     }
     let owned = |id: &str| cfg.shard.is_none_or(|s| s.owns(id));
-    for (hash, (info, rels)) in by_hash.into_iter().filter(|(h, _)| owned(h.as_str())) {
-        let key = cache::entry_key(&hash, &fingerprint);
-        let sets = variant_sets(&rels, &cfg.variant_dir);
-        let work = work(&key, &info, &sets, manifest, cfg, disk);
+    let mine: Vec<(String, (ImageInfo, Vec<String>))> = by_hash
+        .into_iter()
+        .filter(|(h, _)| owned(h.as_str()))
+        .collect();
+    // Each job's files are checked on disk: in parallel, kept in content-hash order.
+    let decided: Vec<_> = mine
+        .into_par_iter()
+        .map(|(hash, (info, rels))| {
+            let key = cache::entry_key(&hash, &fingerprint);
+            let sets = variant_sets(&rels, &cfg.variant_dir);
+            let work = work(&key, &info, &sets, manifest, cfg, disk);
+            (hash, info, rels, key, sets, work)
+        })
+        .collect();
+    for (hash, info, rels, key, sets, work) in decided {
         if !cfg.merge.is_empty() && work.encodes() {
             for rel in rels {
                 plan.refused

@@ -5,9 +5,11 @@
 //! and the real format from the magic bytes. Anything that would leave the site root, lexically
 //! or through a symlink, is `outside` and is never opened; remote URLs are never fetched.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
@@ -208,6 +210,11 @@ pub fn join_lexically(base: &[String], path: &str) -> Option<Vec<String>> {
     Some(segs)
 }
 
+/// What the last run learnt of a source file: by site-relative path, its size, mtime (ns) and
+/// the format its bytes had then. A regular file whose size and mtime still match is not opened
+/// again to sniff its format (the manifest's stat fast path, applied to the resolver).
+pub type Known = HashMap<String, (u64, u128, Format)>;
+
 /// Resolves URLs of one site.
 #[derive(Clone, Debug)]
 pub struct Resolver {
@@ -216,6 +223,36 @@ pub struct Resolver {
     baseurl: String,
     /// Site folders published at the root URL, in the order they win (the layout's mounts).
     mounts: Vec<Vec<String>>,
+    known: Known,
+    /// Canonical form of each folder met so far (`None`: it could not be canonicalised), so a
+    /// folder of a thousand images is canonicalised once, not once per image.
+    folders: Folders,
+}
+
+/// The resolver's cache of canonical folders, shared by the threads resolving posts.
+#[derive(Debug, Default)]
+struct Folders(Mutex<HashMap<PathBuf, Option<PathBuf>>>);
+
+impl Clone for Folders {
+    fn clone(&self) -> Self {
+        Folders(Mutex::new(self.lock().clone()))
+    }
+}
+
+impl Folders {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Option<PathBuf>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The canonical path of `dir`, computed once per folder.
+    fn canonical(&self, dir: &Path) -> Option<PathBuf> {
+        if let Some(c) = self.lock().get(dir) {
+            return c.clone();
+        }
+        let c = dir.canonicalize().ok();
+        self.lock().insert(dir.to_path_buf(), c.clone());
+        c
+    }
 }
 
 impl Resolver {
@@ -226,7 +263,14 @@ impl Resolver {
             canonical_root: root.canonicalize()?,
             baseurl: baseurl.trim_end_matches('/').to_string(),
             mounts: vec![Vec::new()],
+            known: Known::new(),
+            folders: Folders::default(),
         })
+    }
+
+    /// The same resolver, trusting `known` formats of files whose size and mtime match.
+    pub fn knowing(self, known: Known) -> Self {
+        Resolver { known, ..self }
     }
 
     /// The same resolver for a site whose generator publishes these folders (site-relative,
@@ -322,29 +366,48 @@ impl Resolver {
             format: None,
             extension_mismatch: false,
         };
-        if std::fs::symlink_metadata(&path).is_err() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
             return with_source(Status::Missing);
-        }
-        let canonical = match path.canonicalize() {
-            Ok(c) => c,
-            // A dangling symlink: it points somewhere that does not exist.
-            Err(_) => return with_source(Status::Missing),
+        };
+        // A regular file (not a symlink) is where its folder's canonical path says; else the
+        // whole path is canonicalised.
+        let in_folder = meta
+            .is_file()
+            .then(|| path.parent().and_then(|dir| self.folders.canonical(dir)))
+            .flatten();
+        let canonical = match (in_folder, path.file_name()) {
+            (Some(dir), Some(name)) => dir.join(name),
+            _ => match path.canonicalize() {
+                Ok(c) => c,
+                // A dangling symlink: it points somewhere that does not exist.
+                Err(_) => return with_source(Status::Missing),
+            },
         };
         if !canonical.starts_with(&self.canonical_root) {
             return with_source(Status::Outside);
         }
         // Only regular files are opened: a FIFO would block, a device would never end.
-        match std::fs::metadata(&canonical) {
-            Ok(m) if m.is_file() => {}
-            _ => return with_source(Status::NotImage),
-        }
-        let mut head = [0u8; SNIFF_LEN];
-        let n = match File::open(&canonical).and_then(|mut f| read_up_to(&mut f, &mut head)) {
-            Ok(n) => n,
-            Err(_) => return with_source(Status::NotImage),
+        let meta = match meta.is_file() {
+            true => meta,
+            false => match std::fs::metadata(&canonical) {
+                Ok(m) if m.is_file() => m,
+                _ => return with_source(Status::NotImage),
+            },
+        };
+        let known = crate::cache::stat_of(&meta)
+            .and_then(|(size, mtime)| self.known.get(&rel).filter(|k| (k.0, k.1) == (size, mtime)));
+        let format = match known {
+            Some(&(_, _, format)) => Some(format),
+            None => {
+                let mut head = [0u8; SNIFF_LEN];
+                match File::open(&canonical).and_then(|mut f| read_up_to(&mut f, &mut head)) {
+                    Ok(n) => sniff(&head[..n]),
+                    Err(_) => return with_source(Status::NotImage),
+                }
+            }
         };
         let mut res = with_source(Status::NotImage);
-        if let Some(format) = sniff(&head[..n]) {
+        if let Some(format) = format {
             res.status = if format.is_supported() {
                 Status::Ok
             } else {
@@ -545,6 +608,63 @@ mod tests {
             assert_eq!(res.status, Status::Outside, "{u}");
             assert_eq!(res.format, None, "{u} must not have been read");
         }
+    }
+
+    /// The stat fast path: a file whose size and mtime match what the last run knew is not
+    /// opened again (the known format wins over the bytes, which only a rewrite with the same
+    /// size and mtime could make differ); any other stat is sniffed again.
+    #[test]
+    fn a_known_file_with_the_same_stat_is_not_sniffed_again() {
+        let d = site();
+        let meta = std::fs::metadata(d.path().join("postimg/liar.jpeg")).unwrap();
+        let (size, mtime) = crate::cache::stat_of(&meta).unwrap();
+        let known = |mtime| Known::from([("postimg/liar.jpeg".into(), (size, mtime, Format::Png))]);
+        let r = Resolver::new(d.path(), "").unwrap().knowing(known(mtime));
+        let trusted = r.resolve("/postimg/liar.jpeg", "a.md", false);
+        assert_eq!(trusted.format, Some(Format::Png), "{trusted:?}");
+        let r = Resolver::new(d.path(), "")
+            .unwrap()
+            .knowing(known(mtime + 1));
+        let sniffed = r.resolve("/postimg/liar.jpeg", "a.md", false);
+        assert_eq!(sniffed.format, Some(Format::Gif), "{sniffed:?}");
+    }
+
+    /// What the last run knew never lets a path out of the site: symlinks are resolved first.
+    #[cfg(unix)]
+    #[test]
+    fn a_known_path_through_a_symlink_out_is_still_outside() {
+        let d = site();
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret.png");
+        std::fs::write(&secret, b"\x89PNG\r\n\x1a\n").unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("linkdir")).unwrap();
+        std::os::unix::fs::symlink(&secret, d.path().join("postimg/evil.png")).unwrap();
+        let (size, mtime) = crate::cache::stat(&secret).unwrap();
+        let known = Known::from([
+            ("linkdir/secret.png".into(), (size, mtime, Format::Png)),
+            ("postimg/evil.png".into(), (size, mtime, Format::Png)),
+        ]);
+        let r = Resolver::new(d.path(), "").unwrap().knowing(known);
+        for u in ["/linkdir/secret.png", "/postimg/evil.png"] {
+            let res = r.resolve(u, "a.md", false);
+            assert_eq!(res.status, Status::Outside, "{u}: {res:?}");
+        }
+        // The folder's canonical form is remembered per resolver, not across them: a folder
+        // that becomes a symlink out is caught by the next run.
+        std::fs::create_dir_all(d.path().join("real")).unwrap();
+        std::fs::write(d.path().join("real/secret.png"), b"\x89PNG\r\n\x1a\n").unwrap();
+        let r = Resolver::new(d.path(), "").unwrap();
+        assert_eq!(
+            r.resolve("/real/secret.png", "a.md", false).status,
+            Status::Ok
+        );
+        std::fs::remove_dir_all(d.path().join("real")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), d.path().join("real")).unwrap();
+        let r = Resolver::new(d.path(), "").unwrap();
+        assert_eq!(
+            r.resolve("/real/secret.png", "a.md", false).status,
+            Status::Outside
+        );
     }
 
     #[cfg(unix)]

@@ -19,7 +19,7 @@ use crate::error::{EnvFault, Error, ImageFault, InputFault, PostError, Result};
 use crate::lint::Linter;
 use crate::memory::{self, Budget};
 use crate::probe::{self, ImageInfo};
-use crate::resolve::{Resolution, Resolver, Status};
+use crate::resolve::{Known, Resolution, Resolver, Status};
 use crate::scan::{self, site::JekyllConfig, Post, RefKind};
 
 /// Extensions of files treated as images (whether postpix re-encodes them or not).
@@ -120,12 +120,12 @@ impl Survey {
     /// scan only the headers).
     pub fn take(cfg: &Config, manifest: Option<&Manifest>, want_hash: bool) -> Result<Survey> {
         let jekyll = JekyllConfig::load_as(&cfg.site, cfg.layout)?;
-        let resolver = resolver(cfg, &jekyll)?;
+        let resolver = resolver(cfg, &jekyll)?.knowing(known(manifest));
         let (posts, post_errors) =
             scan::read_posts(&cfg.site, &jekyll, &cfg.variant_dir, &own_dirs(cfg));
         let fix = fixer(cfg, &jekyll, &resolver);
         let resolutions = posts
-            .iter()
+            .par_iter()
             .map(|p| resolve_post(&resolver, p, &fix))
             .collect();
         let mut s = Survey {
@@ -242,19 +242,15 @@ impl Survey {
                 let (Status::Ok, Some(src)) = (x.status, &x.source) else {
                     continue;
                 };
-                let entry = sources.entry(src.clone()).or_insert_with(|| {
-                    let abs = crate::paths::abs(site, src);
-                    let (size, mtime_ns) = cache::stat(&abs).unwrap_or((0, 0));
-                    Source {
-                        abs,
-                        size,
-                        mtime_ns,
-                        hash: None,
-                        info: Err(EnvFault::Unread.into()),
-                        referenced_by: Vec::new(),
-                        extension_mismatch: x.extension_mismatch,
-                        rewritable: false,
-                    }
+                let entry = sources.entry(src.clone()).or_insert_with(|| Source {
+                    abs: crate::paths::abs(site, src),
+                    size: 0,
+                    mtime_ns: 0,
+                    hash: None,
+                    info: Err(EnvFault::Unread.into()),
+                    referenced_by: Vec::new(),
+                    extension_mismatch: x.extension_mismatch,
+                    rewritable: false,
                 });
                 entry
                     .referenced_by
@@ -262,6 +258,9 @@ impl Survey {
                 entry.rewritable |= r.kind != RefKind::FrontMatter || r.is_hero();
             }
         }
+        sources.par_iter_mut().for_each(|(_, s)| {
+            (s.size, s.mtime_ns) = cache::stat(&s.abs).unwrap_or((0, 0));
+        });
         sources
     }
 
@@ -359,6 +358,14 @@ pub fn resolver(cfg: &Config, jekyll: &JekyllConfig) -> Result<Resolver> {
             path: cfg.site.clone(),
             reason: e.to_string(),
         })
+}
+
+/// The formats the manifest recorded for its sources, for the resolver's stat fast path.
+fn known(manifest: Option<&Manifest>) -> Known {
+    let sources = manifest.map(|m| &m.sources).into_iter().flatten();
+    sources
+        .map(|(rel, r)| (rel.clone(), (r.size, r.mtime_ns, r.info.format)))
+        .collect()
 }
 
 /// The lint that `--fix-links` applies while resolving, or none.

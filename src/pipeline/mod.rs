@@ -20,6 +20,8 @@ pub mod scan;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use crate::cache::{self, DiskFiles, Manifest, SourceRecord};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -34,6 +36,9 @@ use crate::write;
 
 pub use posts::write_post_checked;
 pub use scan::scan_report;
+
+/// Posts whose markup is made at once, in parallel, before being applied in order.
+const MARKUP_CHUNK: usize = 256;
 
 /// What a run may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,23 +259,29 @@ impl Session {
         if self.cfg.render {
             self.rendered.clear();
         }
-        for (i, (post, res)) in self
-            .survey
-            .posts
-            .iter()
-            .zip(&self.survey.resolutions)
-            .enumerate()
-        {
-            let mut m = posts::markup(post, res, &offer, &self.cfg, eager[i], linter.as_ref());
-            if self.cfg.render {
-                report.summary.refs_rewritten += m.edits.len();
-                report.summary.links_fixed += m.fixed;
-                report.left.append(&mut m.left);
-                self.rendered.insert(post.path.clone(), m);
-                continue;
-            }
-            if let Some(text) = posts::apply(post, m, mode, &self.cfg, report, &mut diff) {
-                written.push((i, text));
+        // The markup of a chunk of posts is made in parallel, then applied in order (a chunk,
+        // not all posts at once, so the new texts of a large site are not all held together).
+        let (all, resolutions) = (&self.survey.posts, &self.survey.resolutions);
+        for start in (0..all.len()).step_by(MARKUP_CHUNK) {
+            let end = (start + MARKUP_CHUNK).min(all.len());
+            let made: Vec<posts::Markup> = (start..end)
+                .into_par_iter()
+                .map(|i| {
+                    let (post, res) = (&all[i], &resolutions[i]);
+                    posts::markup(post, res, &offer, &self.cfg, eager[i], linter.as_ref())
+                })
+                .collect();
+            for (i, mut m) in (start..end).zip(made) {
+                if self.cfg.render {
+                    report.summary.refs_rewritten += m.edits.len();
+                    report.summary.links_fixed += m.fixed;
+                    report.left.append(&mut m.left);
+                    self.rendered.insert(all[i].path.clone(), m);
+                    continue;
+                }
+                if let Some(text) = posts::apply(&all[i], m, mode, &self.cfg, report, &mut diff) {
+                    written.push((i, text));
+                }
             }
         }
         if self.cfg.out.is_none() {

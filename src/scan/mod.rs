@@ -139,16 +139,21 @@ pub fn read_all_markdown(
     read_each(root, files, |_| true)
 }
 
-/// Read and scan each file, keeping the posts `keep` accepts; unreadable ones are reported.
+/// Read and scan each file (in parallel, results in the files' order), keeping the posts `keep`
+/// accepts; unreadable ones are reported.
 fn read_each(
     root: &Path,
     files: impl IntoIterator<Item = String>,
     keep: impl Fn(&Post) -> bool,
 ) -> (Vec<Post>, Vec<PostError>) {
+    use rayon::prelude::*;
+    let files: Vec<String> = files.into_iter().collect();
+    let read: Vec<Result<Post, PostError>> =
+        files.par_iter().map(|rel| read_post(root, rel)).collect();
     let mut posts = Vec::new();
     let mut errors = Vec::new();
-    for rel in files {
-        match read_post(root, &rel) {
+    for r in read {
+        match r {
             Ok(p) if keep(&p) => posts.push(p),
             Ok(_) => {}
             Err(e) => errors.push(e),
