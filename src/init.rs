@@ -57,6 +57,18 @@ pub fn init(site: &Path) -> Result<InitReport> {
             reason: "not a folder (give the root of a Jekyll site)".into(),
         });
     }
+    let layout = crate::scan::layout::Layout::detect(&site);
+    if layout != crate::scan::layout::Layout::Jekyll {
+        // A `_config.yml` written here would make the site look like a Jekyll one.
+        return Err(Error::Site {
+            path: site,
+            reason: format!(
+                "a {} site: postpix takes its settings from flags there for now (see `postpix \
+                 build --help`); init writes only a Jekyll _config.yml",
+                layout.name()
+            ),
+        });
+    }
     let config = site.join("_config.yml");
     let gitignore = site.join(".gitignore");
     let mut report = InitReport {

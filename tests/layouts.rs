@@ -161,3 +161,18 @@ fn layout_on_the_command_line_beats_what_the_files_say() {
     assert_eq!(code(&out), 0, "{}", show(&out));
     assert_eq!(v["summary"]["posts_changed"], 0, "{v}");
 }
+
+#[test]
+fn init_writes_no_jekyll_config_into_another_generators_site() {
+    // A `_config.yml` would make a Hugo site look like a Jekyll one to the next run.
+    let site = TestSite::copy_of("site-hugo");
+    let before = snapshot(&site.root);
+    let out = site.run(&["init", "."]);
+    assert_eq!(code(&out), 2, "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a hugo site"),
+        "{}",
+        show(&out)
+    );
+    assert!(changes(&before, &snapshot(&site.root)).is_empty());
+}
