@@ -237,6 +237,8 @@ impl Survey {
     /// Every referenced source with status ok, stat'ed, with who references it.
     fn collect_sources(&self, site: &Path) -> BTreeMap<String, Source> {
         let mut sources: BTreeMap<String, Source> = BTreeMap::new();
+        // A hero image is encoded only where its variants are served (`_data/postpix.json`).
+        let heroes_served = self.jekyll.layout.has_jekyll_data();
         for (post, res) in self.posts.iter().zip(&self.resolutions) {
             for (r, x) in post.refs.iter().zip(res) {
                 let (Status::Ok, Some(src)) = (x.status, &x.source) else {
@@ -255,7 +257,8 @@ impl Survey {
                 entry
                     .referenced_by
                     .push(format!("{}:{}", post.path, r.line));
-                entry.rewritable |= r.kind != RefKind::FrontMatter || r.is_hero();
+                entry.rewritable |=
+                    r.kind != RefKind::FrontMatter || (heroes_served && r.is_hero());
             }
         }
         sources.par_iter_mut().for_each(|(_, s)| {

@@ -176,3 +176,31 @@ fn init_writes_no_jekyll_config_into_another_generators_site() {
     );
     assert!(changes(&before, &snapshot(&site.root)).is_empty());
 }
+
+#[test]
+fn a_hugo_sites_front_matter_image_is_not_encoded_for_nothing() {
+    // Hero images are served through Jekyll's `_data/postpix.json`; another generator gets no
+    // such file, so their variants would be written and never used.
+    let site = made(
+        &[
+            ("hugo.toml", "[markup.goldmark.renderer]\nunsafe = true\n"),
+            (
+                "content/p.md",
+                "---\ntitle: P\nimage: /hero.png\n---\n![S](/s.png)\n",
+            ),
+        ],
+        &["static/s.png"],
+    );
+    let logo = std::fs::read(fixture("site-example").join("postimg/logo.png")).unwrap();
+    std::fs::write(site.path("static/hero.png"), logo).unwrap();
+    let (v, out) = site.json(&["build", "--json", "."]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    assert_eq!(v["summary"]["posts_changed"], 1, "{v}");
+    let names: Vec<String> = std::fs::read_dir(site.path("static/responsive"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with("s-")), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("hero-")), "{names:?}");
+    assert!(!site.path("_data").exists());
+}
