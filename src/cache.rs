@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::UNIX_EPOCH;
 
 use serde::{Deserialize, Serialize};
@@ -35,8 +35,9 @@ pub struct Manifest {
     pub version: u32,
     /// Source files by site-relative path: the stat fast path.
     pub sources: BTreeMap<String, SourceRecord>,
-    /// Encoded results by cache key.
-    pub entries: BTreeMap<String, Entry>,
+    /// Encoded results by cache key. Shared, not copied, by the plan's jobs and the markup
+    /// stage: on a large site a copy of every entry was a quarter of a no-op's heap.
+    pub entries: BTreeMap<String, Arc<Entry>>,
     /// Every file postpix wrote, by path relative to the destination root. Only these are ever
     /// pruned.
     pub files: BTreeMap<String, FileRecord>,

@@ -11,6 +11,7 @@
 //! consume the same plan.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -90,12 +91,12 @@ pub struct Job {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Work {
     /// Every variant is on disk as the manifest remembers it.
-    Fresh(Entry),
+    Fresh(Arc<Entry>),
     /// The manifest knows the outputs, but some files are missing or altered: re-make exactly
     /// those.
     Repair {
         /// The remembered outputs.
-        entry: Entry,
+        entry: Arc<Entry>,
         /// The ops of the outputs to re-make.
         request: Request,
         /// The destination-relative files to write.
@@ -105,7 +106,7 @@ pub enum Work {
     /// every missing file is in the store: copy those, encode nothing.
     Fetch {
         /// The remembered outputs.
-        entry: Entry,
+        entry: Arc<Entry>,
         /// Destination-relative file → the hash of its bytes in the store.
         files: BTreeMap<String, String>,
     },
@@ -308,7 +309,7 @@ fn work(
     let entry = match manifest.entries.get(key).filter(|e| wanted(e)) {
         Some(e) => e,
         None => {
-            stored = disk.stored_entry(key).filter(wanted);
+            stored = disk.stored_entry(key).filter(wanted).map(Arc::new);
             match &stored {
                 Some(e) => e,
                 None => {
@@ -331,7 +332,7 @@ fn work(
         }
     }
     if missing.is_empty() {
-        return Work::Fresh(entry.clone());
+        return Work::Fresh(Arc::clone(entry));
     }
     let mut in_store = BTreeMap::new();
     let fetch = missing.iter().all(|(_, &i)| {
@@ -345,7 +346,7 @@ fn work(
             .map(|(path, i)| (path, entry.outputs[i].hash.clone()))
             .collect();
         return Work::Fetch {
-            entry: entry.clone(),
+            entry: Arc::clone(entry),
             files,
         };
     }

@@ -210,7 +210,7 @@ fn process(
     let outputs: Vec<Output>;
     let mut search_encodes = 0;
     let (entry, files) = match &job.work {
-        Work::Fresh(entry) | Work::Fetch { entry, .. } => (entry.clone(), Vec::new()),
+        Work::Fresh(entry) | Work::Fetch { entry, .. } => (Entry::clone(entry), Vec::new()),
         Work::Encode { request, dropped } => {
             let enc = encode::run(&bytes, request, &cfg.encode, &cfg.limits)?;
             let chosen = guard::select(enc, bytes.len(), dropped.clone());

@@ -237,7 +237,7 @@ impl Session {
     fn rewrite_posts(
         &mut self,
         plan: &Plan,
-        entries: &[Option<cache::Entry>],
+        entries: &[Option<std::sync::Arc<cache::Entry>>],
         mode: Mode,
         report: &mut BuildReport,
     ) {
@@ -286,7 +286,7 @@ impl Session {
         }
         if self.cfg.out.is_none() {
             for (i, text) in written {
-                self.survey.posts[i].current = text;
+                self.survey.posts[i].current = text.into();
             }
         }
         if mode == Mode::DryRun {
@@ -300,7 +300,7 @@ impl Session {
     fn heroes(
         &mut self,
         plan: &Plan,
-        entries: &[Option<cache::Entry>],
+        entries: &[Option<std::sync::Arc<cache::Entry>>],
         mode: Mode,
         report: &mut BuildReport,
     ) {

@@ -6,6 +6,7 @@
 //! never deletes the files of an image that failed this time) and how the image is reported.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::execute::Outcome;
 use super::Mode;
@@ -22,7 +23,7 @@ use crate::survey::{Source, Survey};
 #[derive(Debug, Default)]
 pub struct Settled {
     /// Per job of the plan, the entry whose variants the rewrite may offer.
-    pub entries: Vec<Option<Entry>>,
+    pub entries: Vec<Option<Arc<Entry>>>,
     /// Destination-relative variant files still needed; every other file the manifest lists is
     /// stale.
     pub needed: BTreeSet<String>,
@@ -53,9 +54,9 @@ pub fn settle(
             (Work::Fresh(e), _) => {
                 // Known from the store only (another site's, a shard's): this site keeps it now.
                 if !manifest.entries.contains_key(&job.key) {
-                    manifest.entries.insert(job.key.clone(), e.clone());
+                    manifest.entries.insert(job.key.clone(), Arc::clone(e));
                 }
-                Some(e.clone())
+                Some(Arc::clone(e))
             }
             (_, Some(Ok(done))) => {
                 if done.encoded {
@@ -69,8 +70,9 @@ pub fn settle(
                 let whole = done.errors.is_empty();
                 report.errors.extend(done.errors);
                 manifest.files.extend(done.files);
-                manifest.entries.insert(job.key.clone(), done.entry.clone());
-                whole.then_some(done.entry)
+                let entry = Arc::new(done.entry);
+                manifest.entries.insert(job.key.clone(), Arc::clone(&entry));
+                whole.then_some(entry)
             }
             (work, Some(Err(fault))) => {
                 ir.refuse(Refusal::Failed(fault));
@@ -85,7 +87,7 @@ pub fn settle(
                     report.problems.extend(needs_build(job));
                 }
                 match work {
-                    Work::Repair { entry, .. } | Work::Fetch { entry, .. } => Some(entry.clone()),
+                    Work::Repair { entry, .. } | Work::Fetch { entry, .. } => Some(Arc::clone(entry)),
                     _ => None,
                 }
             }

@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::Mode;
 use crate::cache::{self, Entry};
@@ -41,7 +42,7 @@ pub struct Offer<'a> {
     /// The plan.
     pub plan: &'a Plan,
     /// `entries[i]` for `plan.jobs[i]`.
-    pub entries: &'a [Option<Entry>],
+    pub entries: &'a [Option<Arc<Entry>>],
     /// The image reports, for why a source has nothing to offer.
     pub images: &'a [ImageReport],
 }
@@ -160,7 +161,7 @@ pub fn markup(
     let text = if cfg.rewrite {
         rewrite::splice(&post.original, &edits)
     } else {
-        post.current.clone()
+        post.current.to_string()
     };
     Markup {
         text,
@@ -219,7 +220,7 @@ pub fn apply(
     let target = paths::abs(cfg.dest_root(), &post.path);
     let on_disk = match cfg.out {
         Some(_) => std::fs::read_to_string(&target).ok(),
-        None => Some(post.current.clone()),
+        None => Some(post.current.to_string()),
     };
     let changed = on_disk.as_deref() != Some(m.text.as_str());
     let rewritten = if cfg.rewrite { m.edits.len() } else { 0 };
@@ -235,7 +236,7 @@ pub fn apply(
         return None;
     }
     // Under --out a post copied as it is was not changed by postpix.
-    if m.text != post.current {
+    if *m.text != *post.current {
         report.summary.posts_changed += 1;
     }
     match mode {

@@ -113,7 +113,7 @@ pub fn run(cfg: &Config, requests: &[Request], progress: &dyn Progress) -> Resul
             let Some((post, m)) = found else {
                 return kept(r, Kept::NotAPost);
             };
-            if m.text == post.current {
+            if *m.text == *post.current {
                 return kept(r, Kept::NothingToRewrite);
             }
             match body(&post.current, &m.text, &r.content) {

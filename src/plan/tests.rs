@@ -257,7 +257,7 @@ fn known(cfg: &Config) -> (Manifest, String) {
         placeholder: cache::Placeholder::Color("#102030".into()),
     };
     let mut m = Manifest::default();
-    m.entries.insert(key.clone(), entry);
+    m.entries.insert(key.clone(), std::sync::Arc::new(entry));
     m.sources.insert(
         "p/a.png".into(),
         SourceRecord {
@@ -369,7 +369,7 @@ fn an_entry_without_a_placeholder_is_encoded_again_when_one_is_wanted() {
     let cfg = config();
     let (mut m, key) = known(&cfg);
     if let Some(e) = m.entries.get_mut(&key) {
-        e.placeholder = cache::Placeholder::Unknown;
+        std::sync::Arc::make_mut(e).placeholder = cache::Placeholder::Unknown;
     }
     let s = survey(vec![(
         "p/a.png",
@@ -429,7 +429,7 @@ fn an_entry_another_site_stored_is_copied_not_encoded() {
     )]);
     let store = WithStore {
         disk: Disk(BTreeSet::new()),
-        entries: m.entries.clone(),
+        entries: m.entries.iter().map(|(k, e)| (k.clone(), Entry::clone(e))).collect(),
         objects: ["webp".to_string(), "png".to_string()].into(),
     };
     // This site's manifest knows nothing; the store has the entry and both files.

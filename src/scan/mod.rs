@@ -13,6 +13,7 @@ pub mod layout;
 mod markdown;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -100,9 +101,11 @@ pub struct Post {
     /// Site-relative path with `/`.
     pub path: String,
     /// The file's text as it is on disk now (possibly holding postpix markup from a past run).
-    pub current: String,
+    pub current: Arc<str>,
     /// The author's text: `current` with every postpix element given back (see [`crate::marker`]).
-    pub original: String,
+    /// The same allocation as `current` when the post holds no postpix markup (a first build,
+    /// or after `restore`): every post's text is held until the markup stage, once is enough.
+    pub original: Arc<str>,
     /// The references in `original`.
     pub refs: Vec<ImageRef>,
 }
@@ -176,7 +179,12 @@ pub fn read_post(root: &Path, rel: &str) -> Result<Post, PostError> {
 
 /// Scan a post's text (pure).
 pub fn scan_text(rel: &str, current: String) -> Post {
-    let original = crate::marker::restore(&current);
+    let current: Arc<str> = current.into();
+    let original = if crate::marker::find_generated(&current).is_empty() {
+        Arc::clone(&current)
+    } else {
+        crate::marker::restore(&current).into()
+    };
     let refs = find_refs(&original);
     Post {
         path: rel.to_string(),
