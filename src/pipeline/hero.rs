@@ -122,19 +122,7 @@ impl Data {
 /// body image (an eager Markdown image without alt), so the include renders what a post shows.
 /// `None` when there is nothing to offer.
 pub fn image(rel: &str, linked: &Linked, cfg: &Config) -> Option<Image> {
-    let r = ImageRef {
-        kind: RefKind::Markdown,
-        span: 0..0,
-        line: 0,
-        url: format!("/{rel}"),
-        alt: String::new(),
-        title: None,
-        ial: None,
-        attrs: Vec::new(),
-        in_link: false,
-        in_table: false,
-        key: None,
-    };
+    let r = ImageRef::bare(RefKind::Markdown, format!("/{rel}"), 0..0, 0);
     let (dir, sizes) = (&cfg.variant_dir, &cfg.sizes);
     let p = rewrite::picture(&r, "", &linked.links, dir, sizes, linked.natural, true).ok()?;
     let cands = |set: &[(String, u32)]| -> Vec<Candidate> {

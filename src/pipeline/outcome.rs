@@ -87,7 +87,9 @@ pub fn settle(
                     report.problems.extend(needs_build(job));
                 }
                 match work {
-                    Work::Repair { entry, .. } | Work::Fetch { entry, .. } => Some(Arc::clone(entry)),
+                    Work::Repair { entry, .. } | Work::Fetch { entry, .. } => {
+                        Some(Arc::clone(entry))
+                    }
                     _ => None,
                 }
             }

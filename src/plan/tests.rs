@@ -429,7 +429,11 @@ fn an_entry_another_site_stored_is_copied_not_encoded() {
     )]);
     let store = WithStore {
         disk: Disk(BTreeSet::new()),
-        entries: m.entries.iter().map(|(k, e)| (k.clone(), Entry::clone(e))).collect(),
+        entries: m
+            .entries
+            .iter()
+            .map(|(k, e)| (k.clone(), Entry::clone(e)))
+            .collect(),
         objects: ["webp".to_string(), "png".to_string()].into(),
     };
     // This site's manifest knows nothing; the store has the entry and both files.

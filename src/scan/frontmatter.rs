@@ -175,18 +175,10 @@ fn make_ref(text: &str, line_start: usize, value: Range<usize>, key: String) -> 
     if url.trim().is_empty() {
         return None;
     }
+    let line = line_of(text, span.start);
     Some(ImageRef {
-        kind: RefKind::FrontMatter,
-        line: line_of(text, span.start),
-        url: url.to_owned(),
-        span,
-        alt: String::new(),
-        title: None,
-        ial: None,
-        attrs: Vec::new(),
-        in_link: false,
-        in_table: false,
         key: Some(key),
+        ..ImageRef::bare(RefKind::FrontMatter, url.to_owned(), span, line)
     })
 }
 

@@ -72,6 +72,25 @@ pub struct ImageRef {
 }
 
 impl ImageRef {
+    /// A reference of `kind` to `url` at `span` (on `line`) that carries nothing else: no alt,
+    /// title, attributes or context. Front-matter images are such references, and so is the
+    /// stand-in the hero stage renders a `<picture>` for.
+    pub fn bare(kind: RefKind, url: String, span: Range<usize>, line: usize) -> ImageRef {
+        ImageRef {
+            kind,
+            span,
+            line,
+            url,
+            alt: String::new(),
+            title: None,
+            ial: None,
+            attrs: Vec::new(),
+            in_link: false,
+            in_table: false,
+            key: None,
+        }
+    }
+
     /// A front-matter reference under one of the [`HERO_KEYS`]: encoded, and listed in
     /// `_data/postpix.json`.
     pub fn is_hero(&self) -> bool {
