@@ -218,8 +218,11 @@ pub struct Settings {
     /// larger than the budget runs alone.
     #[arg(long, default_value_t = DEFAULT_MEMORY_BUDGET_MB, value_name = "MIB")]
     pub memory_budget: u64,
-    /// Accept truncated images with a warning instead of failing them.
-    #[arg(long)]
+    /// Accept truncated images with a warning instead of failing them. `--lenient=false`
+    /// switches off a `lenient: true` in `_config.yml`.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          default_value_t = false, action = clap::ArgAction::Set, value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub lenient: bool,
     /// What the <img> shows while the image loads: its dominant colour as an inline
     /// background (color), or nothing (none).
@@ -229,7 +232,10 @@ pub struct Settings {
     /// under a `baseurl`, a document-relative `img/x.jpg` under a post's folder URL; `postpix
     /// scan` lists them) from `{{ site.baseurl }}/…` in the generated markup. The post's text
     /// is kept in the markup's record, so `restore` gives it back as it was.
-    #[arg(long)]
+    /// `--fix-links=false` switches off a `fix_links: true` in `_config.yml`.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          default_value_t = false, action = clap::ArgAction::Set, value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub fix_links: bool,
     /// Be job I of N (e.g. `--shard 2/4` in a CI matrix): encode only the images whose content
     /// hash falls in this share, into this job's variants and cache; posts are not rewritten

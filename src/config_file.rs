@@ -463,6 +463,23 @@ mod tests {
         }
     }
 
+    /// A switch the file turns on can be turned off for one run (it could not: a bare flag
+    /// has no "off").
+    #[test]
+    fn a_flag_can_switch_off_what_the_file_switched_on() {
+        let file = "postpix:\n  lenient: true\n  fix_links: yes\n";
+        let l = layered(file, &[]).unwrap();
+        assert!(l.settings.lenient && l.settings.fix_links);
+        let l = layered(file, &["--lenient=false", "--fix-links=false"]).unwrap();
+        assert!(!l.settings.lenient && !l.settings.fix_links);
+        assert_eq!(l.source("lenient"), Source::Flag);
+        let l = layered("", &["--lenient", "--fix-links"]).unwrap();
+        assert!(l.settings.lenient && l.settings.fix_links);
+        let l = layered("postpix:\n  lenient: false\n", &[]).unwrap();
+        assert!(!l.settings.lenient);
+        assert!(command().try_get_matches_from(["--lenient=maybe"]).is_err());
+    }
+
     #[test]
     fn the_file_beats_the_default_and_a_flag_beats_the_file() {
         let l = layered(
