@@ -257,6 +257,13 @@ fn to_pieces(arg: &Arg, v: &YamlOwned, site: &Path) -> Result<Vec<OsString>, &'s
             None => Err("not true or false"),
         };
     }
+    if is_switch(arg) {
+        // Given as written YAML would say it (`yes`), shown as what it means (`true`).
+        return match yaml_bool(v) {
+            Some(b) => Ok(vec![format!("{long}={b}").into()]),
+            None => Err("not true or false"),
+        };
+    }
     let one = |s: String| -> OsString {
         let mut p = OsString::from(format!("{long}="));
         if arg.get_value_hint() == ValueHint::DirPath && !Path::new(&s).is_absolute() {
@@ -285,6 +292,13 @@ fn to_pieces(arg: &Arg, v: &YamlOwned, site: &Path) -> Result<Vec<OsString>, &'s
     scalar(v)
         .map(|s| vec![one(s)])
         .ok_or("takes a plain value, not a mapping")
+}
+
+/// A flag that is on when given bare and takes `=false` to be switched off (`--lenient`):
+/// the settings mark those with the value name `BOOL`.
+fn is_switch(arg: &Arg) -> bool {
+    arg.get_value_names()
+        .is_some_and(|names| names.iter().any(|n| n.as_str() == "BOOL"))
 }
 
 /// A YAML value as a person wrote it, near enough for a message.
