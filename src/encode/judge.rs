@@ -405,6 +405,28 @@ mod tests {
         assert!(s < 90.0, "alpha change scored {s}");
     }
 
+    /// A sampled reference scores a mosaic of the same tiles on both sides: an invisible change
+    /// outside every tile costs nothing, noise everywhere scores about as the whole picture
+    /// does, and a small picture is referenced whole.
+    #[test]
+    fn a_sampled_reference_estimates_the_whole_picture() {
+        let a = gradient(1440, 900, false);
+        let r = Reference::sampled(&a).expect("reference");
+        assert!(r.is_sampled());
+        let whole = Reference::new(&a).expect("reference");
+        let b = noisy(&a, 12);
+        let (estimate, truth) = (r.score(&b).expect("score"), whole.score(&b).expect("score"));
+        assert!((estimate - truth).abs() < 6.0, "{estimate} vs {truth}");
+        // The first row is outside every tile (the grid is centred, 900 = 7 × 128 + 4).
+        let mut hidden = a.clone();
+        hidden.data[..1440 * 3].fill(0);
+        let same = r.score(&a).expect("score");
+        assert_eq!(r.score(&hidden).expect("score"), same);
+        assert!(r.score(&gradient(1440, 899, false)).is_err());
+        let small = gradient(480, 300, false);
+        assert!(!Reference::sampled(&small).expect("reference").is_sampled());
+    }
+
     #[test]
     fn size_mismatch_is_an_error() {
         let a = gradient(32, 32, false);
