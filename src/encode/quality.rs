@@ -344,6 +344,13 @@ impl Auto<'_> {
         // the lossy one; for any picture that lossy cannot bring to the floor.
         let missed = chosen.score.is_none_or(|v| v < FLOOR);
         if format == OutFormat::Webp && ((graphic && chosen.quality > q) || missed) {
+            // Lossless WebP is never below 0.58× a fast PNG (see `webp_lossless`): skip the
+            // slow lossless encode where the lossy one is under half that PNG.
+            let png = time(Stage::Fallback, || png::encode(self.px, 0))?;
+            if !missed && chosen.bytes.len() * 2 < png.len() {
+                let quality = Some(f32::from(chosen.quality));
+                return Ok((self.output(format, chosen, quality), extra));
+            }
             extra += 1;
             let exact = time(Stage::Webp, || webp::encode(self.px, true, self.settings))?;
             if missed || exact.len() <= chosen.bytes.len() {
