@@ -4,8 +4,9 @@
 //! the settings. Out: a [`Choice`]: lossless or lossy WebP, the WebP and JPEG qualities, and the
 //! probe-width encodes already made, to reuse as variants. With [`Quality::Auto`] each lossy
 //! format is searched on **one** width ([`PROBE_WIDTH`], or the source's own when narrower) by
-//! [`judge::search`]; the quality found there is carried to every other width (no check on the
-//! largest: see the README's "Quality" for what it found and cost). A graphic
+//! [`judge::search`]; the quality found there is carried to every other width, with a check
+//! on the widths above the probe (`Check`: the largest scored on a sample, by
+//! [`Reference::sampled`]), where a width too far from the target gets its own quality. A graphic
 //! (by [`super::classify::is_graphic`]) gets lossless WebP when that is no larger than lossy WebP at
 //! the target; any source whose lossy WebP stays below [`FLOOR`] even at the highest quality
 //! gets lossless (the size guard still drops it where the fallback is smaller).

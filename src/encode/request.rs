@@ -34,7 +34,8 @@ pub enum WebpMode {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Quality {
     /// The lowest quality whose SSIMULACRA2 reaches `target`, searched per image and format on
-    /// one width and carried to the others; the encoder returns what it chose (and the
+    /// one width and carried to the others, with a check on the wider ones (which may get their
+    /// own quality, recorded per output); the encoder returns what it chose (and the
     /// manifest remembers it, like [`WebpMode::Decide`]'s answer).
     Auto {
         /// SSIMULACRA2 score to reach.
