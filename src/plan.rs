@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::cache::{self, Entry, FileCheck, Manifest};
 use crate::config::{Config, PlaceholderMode};
-use crate::encode::{avif, webp, Dropped, Op, Origin, Quality, Request, Shape, WebpMode};
+use crate::encode::{avif, webp, Dropped, Op, Origin, Pinned, Quality, Request, Shape, WebpMode};
 use crate::encode::{pixels::scaled_height, LosslessMode};
 use crate::error::{EnvFault, ImageFault, InputFault};
 use crate::format::{Format, OutFormat};
@@ -384,10 +384,42 @@ fn work(
                 avif: entry.avif_quality.unwrap_or(cfg.encode.avif_quality),
             },
             ops,
+            pinned: pinned(entry),
             offer_source: false,
         },
         missing,
     }
+}
+
+/// The variants of `entry` that got their own quality (the check on the widths above the
+/// probe width), for a repair to re-make at it: a lossy quality other than the image's for
+/// the format, or lossless WebP (scored 100) in an image whose WebP is lossy.
+fn pinned(entry: &Entry) -> Vec<Pinned> {
+    entry
+        .outputs
+        .iter()
+        .filter(|o| !o.source_bytes)
+        .filter_map(|o| {
+            let image = match o.format {
+                OutFormat::Webp if entry.lossless => return None,
+                OutFormat::Webp => entry.webp_quality,
+                OutFormat::Avif => entry.avif_quality,
+                OutFormat::Jpeg => entry.jpeg_quality.map(f32::from),
+                OutFormat::Png | OutFormat::Gif => return None,
+            };
+            let own = match o.quality {
+                Some(q) => Some(q),
+                // Lossless at this width only.
+                None if o.format == OutFormat::Webp && o.ssimulacra2 == Some(100.0) => None,
+                None => return None,
+            };
+            (own != image && image.is_some()).then_some(Pinned {
+                width: o.width,
+                format: o.format,
+                quality: own,
+            })
+        })
+        .collect()
 }
 
 /// Still or animated.
@@ -482,6 +514,7 @@ pub fn request_for(
                 webp: WebpMode::Lossy,
                 quality,
                 ops,
+                pinned: Vec::new(),
                 offer_source: false,
             }
         }
@@ -501,6 +534,7 @@ pub fn request_for(
                 LosslessMode::Auto => WebpMode::Decide,
             },
             ops,
+            pinned: Vec::new(),
             // The source may stand in for a fallback that came out larger than it.
             offer_source: true,
         },

@@ -370,6 +370,7 @@ fn truncations_and_byte_flips_never_panic() {
                             format: OutFormat::Webp,
                             origin: Origin::Encoded,
                         }],
+                        pinned: Vec::new(),
                         offer_source: true,
                     };
                     let direct = postpix::encode::run(b, &req, &settings, &limits);

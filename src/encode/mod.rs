@@ -32,7 +32,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use output::{Conversion, Dropped, Encoded, Origin, Output};
 pub use pixels::{Layout, Pixels};
-pub use request::{Op, Quality, Request, Shape, WebpMode};
+pub use request::{Op, Pinned, Quality, Request, Shape, WebpMode};
 pub use settings::{DecodeLimits, EncodeSettings, LosslessMode};
 
 use crate::error::{EncoderFault, ImageFault};

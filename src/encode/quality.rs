@@ -4,8 +4,9 @@
 //! the settings. Out: a [`Choice`]: lossless or lossy WebP, the WebP and JPEG qualities, and the
 //! probe-width encodes already made, to reuse as variants. With [`Quality::Auto`] each lossy
 //! format is searched on **one** width ([`PROBE_WIDTH`], or the source's own when narrower) by
-//! [`judge::search`]; the quality found there is carried to every other width (no check on the
-//! largest: see the README's "Quality" for what it found and cost). A graphic
+//! [`judge::search`]; the quality found there is carried to every other width, with a check
+//! on the widths above the probe (`Check`: the largest scored on a sample, by
+//! [`Reference::sampled`]), where a width too far from the target gets its own quality. A graphic
 //! (by [`super::classify::is_graphic`]) gets lossless WebP when that is no larger than lossy WebP at
 //! the target; any source whose lossy WebP stays below [`FLOOR`] even at the highest quality
 //! gets lossless (the size guard still drops it where the fallback is smaller).
@@ -120,12 +121,130 @@ pub fn choose(
                 settings,
                 chroma,
             };
-            auto.run(graphic, req.webp, want)
+            let mut choice = auto.run(graphic, req.webp, want)?;
+            let check = Check {
+                src,
+                req,
+                target: f64::from(target),
+                settings,
+                chroma,
+                graphic,
+            };
+            check.run(px.width, want, resizer, &mut choice)?;
+            Ok(choice)
         }
     }
 }
 
-/// One image's search at the probe width.
+/// Below the target by more than this, a checked width's quality is raised.
+pub const CHECK_BELOW: f64 = 2.0;
+
+/// Above the target by more than this, a checked width's quality is lowered (it saves the most
+/// bytes there: the largest width holds most of an image's bytes).
+pub const CHECK_ABOVE: f64 = 3.0;
+
+/// Most encodes a check may add to raise, and to lower, one width's quality.
+pub const CHECK_STEPS: (u8, u8) = (3, 2);
+
+/// Score points per quality step assumed for a check's first step (steeper than the search's
+/// prior: the checked widths sit at higher qualities, where WebP's score climbs faster; a
+/// smaller first step overshoots into wasted bytes less).
+pub const CHECK_SLOPE: f64 = 1.0;
+
+/// The check on the widths above the probe width, for lossy WebP and AVIF (the JPEG fallback,
+/// which reaches only browsers without WebP, keeps the probe's quality): the largest width,
+/// and any other small enough to be scored whole for less than the sample costs. Each is
+/// encoded at the probe's quality and scored (the largest by [`Reference::sampled`]); a width
+/// more than [`CHECK_BELOW`] under the target or [`CHECK_ABOVE`] over it gets its own quality,
+/// searched in at most [`CHECK_STEPS`] more encodes (and lossless WebP for a graphic, or for a
+/// width no lossy quality brings to [`FLOOR`], where that wins). The encodes are kept as the
+/// variants, each with its own quality.
+struct Check<'a> {
+    src: &'a Decoded,
+    req: &'a Request,
+    target: f64,
+    settings: &'a EncodeSettings,
+    chroma: Chroma,
+    graphic: bool,
+}
+
+impl Check<'_> {
+    fn run(
+        &self,
+        probe: u32,
+        want: Wants,
+        resizer: &mut Resizer,
+        choice: &mut Choice,
+    ) -> Result<(), EncoderFault> {
+        let formats: Vec<OutFormat> = [
+            (OutFormat::Webp, want.webp && !choice.lossless),
+            (OutFormat::Avif, want.avif),
+        ]
+        .into_iter()
+        .filter_map(|(f, on)| on.then_some(f))
+        .collect();
+        for width in self.widths(probe, &formats) {
+            let px = time(Stage::Resize, || resizer.to_width(&self.src.pixels, width))?;
+            let Ok(reference) = time(Stage::Judge, || Reference::sampled(&px)) else {
+                continue;
+            };
+            let auto = Auto {
+                px: &px,
+                reference: &reference,
+                target: self.target,
+                settings: self.settings,
+                chroma: self.chroma,
+            };
+            for &format in &formats {
+                let fits = match format {
+                    OutFormat::Avif => avif::fits(px.width, px.height),
+                    _ => webp::fits(px.width, px.height),
+                };
+                let asked =
+                    self.req.ops.iter().any(|o| {
+                        o.format == format && o.width == width && o.origin == Origin::Encoded
+                    });
+                if !fits || !asked {
+                    continue;
+                }
+                let q = match format {
+                    OutFormat::Avif => choice.avif,
+                    _ => choice.webp,
+                };
+                let (out, extra) =
+                    auto.check(format, q.round().clamp(0.0, 100.0) as u8, self.graphic)?;
+                choice.encodes += extra;
+                choice.made.push(out);
+            }
+        }
+        Ok(())
+    }
+
+    /// The widths above `probe` that `formats` are asked for and get checked, largest first.
+    fn widths(&self, probe: u32, formats: &[OutFormat]) -> Vec<u32> {
+        let mut widths: Vec<(u32, u32)> = self
+            .req
+            .ops
+            .iter()
+            .filter(|o| o.origin == Origin::Encoded && formats.contains(&o.format))
+            .filter(|o| o.width > probe)
+            .map(|o| (o.width, o.height))
+            .collect();
+        widths.sort_unstable();
+        widths.dedup();
+        let budget = judge::TILES as u64 * u64::from(judge::TILE * judge::TILE);
+        let largest = widths.last().map(|w| w.0);
+        widths
+            .into_iter()
+            .rev()
+            .filter(|&(w, h)| Some(w) == largest || u64::from(w) * u64::from(h) <= budget)
+            .map(|(w, _)| w)
+            .collect()
+    }
+}
+
+/// One image's search at the probe width (or a check at a wider one).
+#[derive(Clone, Copy)]
 struct Auto<'a> {
     px: &'a Pixels,
     reference: &'a Reference,
@@ -187,6 +306,72 @@ impl Auto<'_> {
         Ok(choice)
     }
 
+    /// [`Check`] of one width: `format` at the probe's quality `q`, then its own quality where
+    /// that one scores too far from the target. Returns the output and the encodes added.
+    fn check(
+        &self,
+        format: OutFormat,
+        q: u8,
+        graphic: bool,
+    ) -> Result<(Output, u32), EncoderFault> {
+        let (first, _) = self.tried(format, (q, q, q, 1, f64::INFINITY))?;
+        let Some(score) = first.score else {
+            return Ok((self.output(format, first, Some(f32::from(q))), 0));
+        };
+        let (min, max, _, _, slack) = match format {
+            OutFormat::Avif => AVIF_SEARCH,
+            _ => WEBP_SEARCH,
+        };
+        let step = ((self.target - score).abs() / CHECK_SLOPE).ceil().max(1.0) as u8;
+        let (chosen, mut extra) = if score < self.target - CHECK_BELOW && q < max {
+            // Raised to within half the tolerance of the target.
+            let aim = Auto {
+                target: self.target - CHECK_BELOW / 2.0,
+                ..*self
+            };
+            let start = q.saturating_add(step).min(max);
+            let (t, n) = aim.tried(format, (q + 1, max, start, CHECK_STEPS.0, slack))?;
+            let better = t.score.is_some_and(|v| v > score);
+            (if better { t } else { first }, n)
+        } else if score > self.target + CHECK_ABOVE && q > min {
+            let start = q.saturating_sub(step).max(min);
+            let (t, n) = self.tried(format, (min, q - 1, start, CHECK_STEPS.1, slack))?;
+            let passed = t.score.is_some_and(|v| v >= self.target);
+            (if passed { t } else { first }, n)
+        } else {
+            (first, 0)
+        };
+        // Lossless at this width: for a graphic whose quality had to rise, when no larger than
+        // the lossy one; for any picture that lossy cannot bring to the floor.
+        let missed = chosen.score.is_none_or(|v| v < FLOOR);
+        if format == OutFormat::Webp && ((graphic && chosen.quality > q) || missed) {
+            // Lossless WebP is never below 0.58× a fast PNG (see `webp_lossless`): skip the
+            // slow lossless encode where the lossy one is under half that PNG.
+            let png = time(Stage::Fallback, || png::encode(self.px, 0))?;
+            if !missed && chosen.bytes.len() * 2 < png.len() {
+                let quality = Some(f32::from(chosen.quality));
+                return Ok((self.output(format, chosen, quality), extra));
+            }
+            extra += 1;
+            let exact = time(Stage::Webp, || webp::encode(self.px, true, self.settings))?;
+            if missed || exact.len() <= chosen.bytes.len() {
+                let mut o = self.output(
+                    format,
+                    Tried {
+                        quality: 0,
+                        bytes: exact,
+                        score: None,
+                    },
+                    None,
+                );
+                o.score = Some(100.0);
+                return Ok((o, extra));
+            }
+        }
+        let quality = Some(f32::from(chosen.quality));
+        Ok((self.output(format, chosen, quality), extra))
+    }
+
     fn output(&self, format: OutFormat, t: Tried, quality: Option<f32>) -> Output {
         let mut o = Output::new(
             self.px.width,
@@ -196,7 +381,10 @@ impl Auto<'_> {
             Origin::Encoded,
         );
         o.quality = quality;
-        o.score = t.score.map(|s| s as f32);
+        // A sampled score is an estimate: the report gives measured scores only.
+        if !self.reference.is_sampled() {
+            o.score = t.score.map(|s| s as f32);
+        }
         o
     }
 
@@ -380,6 +568,7 @@ mod tests {
             webp,
             quality,
             ops: vec![op(OutFormat::Webp), op(OutFormat::fallback_for(src.format))],
+            pinned: Vec::new(),
             offer_source: true,
         }
     }

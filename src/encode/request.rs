@@ -34,7 +34,8 @@ pub enum WebpMode {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Quality {
     /// The lowest quality whose SSIMULACRA2 reaches `target`, searched per image and format on
-    /// one width and carried to the others; the encoder returns what it chose (and the
+    /// one width and carried to the others, with a check on the wider ones (which may get their
+    /// own quality, recorded per output); the encoder returns what it chose (and the
     /// manifest remembers it, like [`WebpMode::Decide`]'s answer).
     Auto {
         /// SSIMULACRA2 score to reach.
@@ -76,7 +77,22 @@ pub struct Request {
     pub quality: Quality,
     /// The outputs, in the order they are returned.
     pub ops: Vec<Op>,
+    /// Variants that got their own quality (the check on the widths above the probe width),
+    /// to be re-made at it; empty for a fresh encode.
+    pub pinned: Vec<Pinned>,
     /// Also offer the stripped source file at its own width when it may be served as is
     /// (upright, already sRGB), for the size guard to choose against the re-encoded fallback.
     pub offer_source: bool,
+}
+
+/// One variant's own quality, remembered from the encode that chose it (a repair re-makes the
+/// variant at it instead of at the image's quality for the format).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pinned {
+    /// Pixel width of the variant.
+    pub width: u32,
+    /// Its format (lossy WebP, AVIF or JPEG).
+    pub format: OutFormat,
+    /// Its quality; `None`: lossless WebP.
+    pub quality: Option<f32>,
 }

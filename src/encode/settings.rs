@@ -80,7 +80,7 @@ impl EncodeSettings {
         );
         match self.target {
             None => base,
-            Some(t) => format!("{base};auto-quality-v1;target={t}"),
+            Some(t) => format!("{base};auto-quality-v2;target={t}"),
         }
     }
 

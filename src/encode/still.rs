@@ -13,7 +13,7 @@ use super::avif::Chroma;
 use super::decode::{self, Decoded};
 use super::output::{Conversion, Encoded, Origin, Output};
 use super::pixels::Pixels;
-use super::request::{Op, Request, WebpMode};
+use super::request::{Op, Pinned, Request, WebpMode};
 use super::resize::Resizer;
 use super::settings::{DecodeLimits, EncodeSettings};
 use super::{avif, classify, jpeg, metadata, placeholder, png, quality, webp};
@@ -76,9 +76,17 @@ pub fn encode(
             .iter()
             .position(|m| m.format == op.format && m.width == op.width)
             .map(|i| made.swap_remove(i));
-        let out = match reused {
-            Some(out) => out,
-            None => encode_op(px, op, lossless, chroma, &chosen)?,
+        let pin = req
+            .pinned
+            .iter()
+            .find(|p| p.width == op.width && p.format == op.format);
+        let out = match (reused, pin) {
+            (Some(out), _) => out,
+            (None, Some(pin)) => {
+                let own = pinned(&chosen, pin);
+                encode_op(px, op, pin.quality.is_none(), chroma, &own)?
+            }
+            (None, None) => encode_op(px, op, lossless, chroma, &chosen)?,
         };
         outputs.push(out);
     }
@@ -140,6 +148,21 @@ fn is_graphic(src: &Decoded, req: &Request) -> bool {
     let needed =
         req.webp == WebpMode::Decide || req.ops.iter().any(|op| op.format == OutFormat::Avif);
     needed && src.format != Format::Jpeg && classify::is_graphic(&src.pixels)
+}
+
+/// `settings` with a pinned variant's own quality for its format.
+fn pinned(settings: &EncodeSettings, pin: &Pinned) -> EncodeSettings {
+    let Some(q) = pin.quality else {
+        return settings.clone();
+    };
+    match pin.format {
+        OutFormat::Avif => settings.with_avif_quality(q),
+        OutFormat::Jpeg => EncodeSettings {
+            jpeg_quality: q.round().clamp(0.0, 100.0) as u8,
+            ..settings.clone()
+        },
+        _ => settings.with_webp_quality(q),
+    }
 }
 
 /// One encoded output at `px`'s size (`chroma` applies to AVIF only).

@@ -223,6 +223,7 @@ fn animated_gif_is_refused_with_its_frame_count() {
             webp: WebpMode::Lossy,
             quality: EncodeSettings::default().quality(),
             ops: vec![],
+            pinned: Vec::new(),
             offer_source: false,
         };
         run(
@@ -268,6 +269,7 @@ fn one(bytes: &[u8], o: &Output, lossless: bool, s: &EncodeSettings) -> Result<O
             format: o.format,
             origin: o.origin,
         }],
+        pinned: Vec::new(),
         offer_source: false,
     };
     let mut e = run(bytes, &req, s, &DecodeLimits::default())?;

@@ -534,3 +534,59 @@ fn the_shards_split_the_jobs_by_content_and_cover_them_once() {
     assert_eq!(seen, all, "every job in exactly one shard");
     assert_eq!(refused, 1, "the broken source is reported by one shard");
 }
+
+/// A repair re-makes a variant that got its own quality (the check on the widths above the
+/// probe) at that quality, and one made lossless at its width alone as lossless; variants at
+/// the image's quality, the source's bytes and an older record without a quality pin nothing.
+#[test]
+fn a_repair_pins_the_variants_that_got_their_own_quality() {
+    let rec = |width, format, quality, ssimulacra2| OutputRecord {
+        width,
+        height: width / 2,
+        format,
+        bytes: 10,
+        hash: format!("{format}{width}"),
+        source_bytes: false,
+        quality,
+        ssimulacra2,
+    };
+    let entry = Entry {
+        width: 1440,
+        height: 720,
+        lossless: false,
+        webp_quality: Some(75.0),
+        jpeg_quality: Some(80),
+        avif_quality: None,
+        outputs: vec![
+            rec(480, OutFormat::Webp, Some(75.0), Some(72.5)),
+            rec(960, OutFormat::Webp, None, Some(100.0)),
+            rec(1200, OutFormat::Webp, None, None),
+            rec(1440, OutFormat::Webp, Some(86.0), None),
+            rec(1440, OutFormat::Jpeg, Some(80.0), None),
+        ],
+        dropped: vec![],
+        conversions: vec![],
+        placeholder: cache::Placeholder::None,
+    };
+    assert_eq!(
+        pinned(&entry),
+        vec![
+            Pinned {
+                width: 960,
+                format: OutFormat::Webp,
+                quality: None
+            },
+            Pinned {
+                width: 1440,
+                format: OutFormat::Webp,
+                quality: Some(86.0)
+            },
+        ]
+    );
+    let lossless = Entry {
+        lossless: true,
+        webp_quality: None,
+        ..entry
+    };
+    assert_eq!(pinned(&lossless), vec![]);
+}
