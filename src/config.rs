@@ -220,6 +220,7 @@ pub struct Settings {
     pub memory_budget: u64,
     /// Accept truncated images with a warning instead of failing them. `--lenient=false`
     /// switches off a `lenient: true` in `_config.yml`.
+    // The value name `BOOL` marks a switch for `config_file::is_switch` (YAML `yes` → `true`).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
           default_value_t = false, action = clap::ArgAction::Set, value_name = "BOOL",
           value_parser = clap::builder::BoolishValueParser::new())]
@@ -233,6 +234,7 @@ pub struct Settings {
     /// scan` lists them) from `{{ site.baseurl }}/…` in the generated markup. The post's text
     /// is kept in the markup's record, so `restore` gives it back as it was.
     /// `--fix-links=false` switches off a `fix_links: true` in `_config.yml`.
+    // The value name `BOOL` marks a switch for `config_file::is_switch`.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
           default_value_t = false, action = clap::ArgAction::Set, value_name = "BOOL",
           value_parser = clap::builder::BoolishValueParser::new())]
