@@ -80,8 +80,18 @@ impl EncodeSettings {
         );
         match self.target {
             None => base,
-            Some(t) => format!("{base};auto-quality-v2;target={t}"),
+            Some(t) => format!("{base};auto-quality-v3;target={t}"),
         }
+    }
+
+    /// Whether lossy WebP goes through libwebp's sharp RGB→YUV conversion (`use_sharp_yuv`),
+    /// which keeps coloured edges from bleeding when chroma is halved: on the corpus's still
+    /// images at 960 px it reaches the same SSIMULACRA2 in 0.88× the bytes
+    /// (`examples/webp_tuning.rs`, README "Quality"). On with `--quality auto`, whose search
+    /// then finds the lower quality; off with a fixed quality, which keeps the bytes and cache
+    /// keys of earlier versions.
+    pub fn webp_sharp_yuv(&self) -> bool {
+        self.target.is_some()
     }
 
     /// What the plan asks of a fresh encode: the target, or the fixed qualities.

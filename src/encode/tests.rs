@@ -829,12 +829,9 @@ fn auto_lossless_only_where_it_is_not_larger() {
         let px = resizer
             .to_width(&d.pixels, 480.min(d.pixels.width))
             .unwrap();
-        let lossy = webp::encode(&px, false, &EncodeSettings::default())
-            .unwrap()
-            .len();
-        let lossless = webp::encode(&px, true, &EncodeSettings::default())
-            .unwrap()
-            .len();
+        // The same settings as the build above (fixed quality: no sharp RGB→YUV).
+        let lossy = webp::encode(&px, false, &fixed()).unwrap().len();
+        let lossless = webp::encode(&px, true, &fixed()).unwrap().len();
         assert_eq!(
             e.lossless,
             lossless <= lossy,
@@ -1086,4 +1083,22 @@ fn opaque_images_get_a_placeholder_colour_and_transparent_ones_none() {
         enc("rocket.jpg", &[120]).placeholder,
         enc("rocket.jpg", &[240]).placeholder
     );
+}
+
+/// Quality auto encodes lossy WebP through sharp RGB→YUV, a fixed quality does not (its bytes
+/// and cache keys stay those of earlier versions); the fingerprints tell them apart.
+#[test]
+fn sharp_yuv_is_on_with_auto_quality_only() {
+    let d = decode::decode(&corpus("photo-dune.jpg"), &DecodeLimits::default()).unwrap();
+    let px = resize::Resizer::new()
+        .to_width(&d.pixels, 300)
+        .unwrap()
+        .into_owned();
+    let auto = EncodeSettings::default().with_webp_quality(80.0);
+    assert!(auto.webp_sharp_yuv() && !fixed().webp_sharp_yuv());
+    let sharp = webp::encode(&px, false, &auto).unwrap();
+    let plain = webp::encode(&px, false, &fixed()).unwrap();
+    assert_ne!(sharp, plain, "sharp RGB→YUV changes the lossy bytes");
+    assert!(!fixed().fingerprint().contains("auto-quality"));
+    assert!(auto.fingerprint().contains("auto-quality-v3"));
 }

@@ -19,7 +19,7 @@ pub fn fits(width: u32, height: u32) -> bool {
 }
 
 /// Encode `px` as WebP. Lossless uses quality 75 (libwebp's effort knob in lossless mode) and
-/// the configured method; lossy uses the configured quality and method. Gray input is expanded
+/// the configured method; lossy uses the configured quality and method, and sharp RGB→YUV when the settings ask for it. Gray input is expanded
 /// to RGB because libwebp takes only RGB(A).
 pub fn encode(
     px: &Pixels,
@@ -40,6 +40,7 @@ pub fn encode(
     } else {
         config.lossless = 0;
         config.quality = settings.webp_quality.clamp(0.0, 100.0);
+        config.use_sharp_yuv = i32::from(settings.webp_sharp_yuv());
     }
     let data: Cow<'_, [u8]> = match px.layout {
         Layout::Luma => Cow::Owned(px.data.iter().flat_map(|&g| [g, g, g]).collect()),
