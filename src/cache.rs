@@ -239,8 +239,14 @@ pub fn entry_key(source_hash: &str, settings_fingerprint: &str) -> String {
     h.update(b"\0");
     h.update(settings_fingerprint.as_bytes());
     h.update(b"\0");
-    h.update(codec_versions().as_bytes());
+    h.update(codec_versions_once().as_bytes());
     h.finalize().to_hex().to_string()
+}
+
+/// [`codec_versions`], formatted once per process (it is part of every job's key).
+fn codec_versions_once() -> &'static str {
+    static VERSIONS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSIONS.get_or_init(codec_versions)
 }
 
 /// postpix's version, the exact versions of every crate that shapes output bytes (taken from
@@ -448,8 +454,13 @@ fn file_holds(path: &Path, manifest: &Manifest) -> bool {
         read: 0,
         block: Vec::new(),
     };
-    let serialised = serde_json::to_writer_pretty(&mut same, manifest).is_ok();
-    serialised && same.write_all(b"\n").is_ok() && same.read == len
+    // Compared a block at a time, not one JSON token at a time.
+    let mut blocks = std::io::BufWriter::with_capacity(64 << 10, &mut same);
+    let serialised = serde_json::to_writer_pretty(&mut blocks, manifest).is_ok()
+        && blocks.write_all(b"\n").is_ok()
+        && blocks.flush().is_ok();
+    drop(blocks);
+    serialised && same.read == len
 }
 
 /// A writer that compares what is written with a file's bytes and fails at the first

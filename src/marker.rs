@@ -160,13 +160,18 @@ pub fn find_generated(text: &str) -> Vec<Generated> {
 
 /// The text with every generated element replaced by the author's original.
 pub fn restore(text: &str) -> String {
-    let found = find_generated(text);
+    restore_found(text, &find_generated(text))
+}
+
+/// [`restore`] with the elements [`find_generated`] already found in `text` (so a caller that
+/// needs both parses the post once).
+pub fn restore_found(text: &str, found: &[Generated]) -> String {
     if found.is_empty() {
         return text.to_string();
     }
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for g in &found {
+    for g in found {
         out.push_str(&text[last..g.span.start]);
         out.push_str(&g.original);
         last = g.span.end;

@@ -75,6 +75,9 @@ pub struct Resolution {
     pub format: Option<Format>,
     /// The file's extension names another format than its bytes.
     pub extension_mismatch: bool,
+    /// Size and mtime (ns) of the regular file reached, as resolving saw it (set when its
+    /// format was read), so the survey need not stat it again.
+    pub stat: Option<(u64, u128)>,
 }
 
 impl Resolution {
@@ -84,6 +87,7 @@ impl Resolution {
             source: None,
             format: None,
             extension_mismatch: false,
+            stat: None,
         }
     }
 }
@@ -365,6 +369,7 @@ impl Resolver {
             source: Some(rel.clone()),
             format: None,
             extension_mismatch: false,
+            stat: None,
         };
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             return with_source(Status::Missing);
@@ -394,7 +399,8 @@ impl Resolver {
                 _ => return with_source(Status::NotImage),
             },
         };
-        let known = crate::cache::stat_of(&meta)
+        let stat = crate::cache::stat_of(&meta);
+        let known = stat
             .and_then(|(size, mtime)| self.known.get(&rel).filter(|k| (k.0, k.1) == (size, mtime)));
         let format = match known {
             Some(&(_, _, format)) => Some(format),
@@ -407,6 +413,7 @@ impl Resolver {
             }
         };
         let mut res = with_source(Status::NotImage);
+        res.stat = stat;
         if let Some(format) = format {
             res.status = if format.is_supported() {
                 Status::Ok

@@ -135,7 +135,8 @@ impl Survey {
             resolutions,
             sources: BTreeMap::new(),
         };
-        s.sources = s.fill_sources(BTreeMap::new(), &BTreeSet::new(), cfg, manifest, want_hash);
+        let fresh = BTreeMap::new();
+        s.sources = s.fill_sources(fresh, &BTreeSet::new(), cfg, manifest, want_hash, true);
         Ok(s)
     }
 
@@ -172,7 +173,7 @@ impl Survey {
             }
         }
         let previous = std::mem::take(&mut self.sources);
-        self.sources = self.fill_sources(previous, &touched, cfg, Some(manifest), true);
+        self.sources = self.fill_sources(previous, &touched, cfg, Some(manifest), true, false);
         Ok(())
     }
 
@@ -203,7 +204,8 @@ impl Survey {
     /// size and mtime are unchanged and it is not in `touched`, else from the manifest's stat
     /// fast path, else read from disk: in parallel, each read waiting for its file's size (plus
     /// what the probe may allocate) to fit in `--memory-budget`, so a site of big files cannot
-    /// hold one per core in memory at once.
+    /// hold one per core in memory at once. `resolved_now`: every resolution was just made, so
+    /// its stat is current (a refresh keeps the resolutions of the posts it did not re-read).
     fn fill_sources(
         &self,
         mut previous: BTreeMap<String, Source>,
@@ -211,8 +213,9 @@ impl Survey {
         cfg: &Config,
         manifest: Option<&Manifest>,
         want_hash: bool,
+        resolved_now: bool,
     ) -> BTreeMap<String, Source> {
-        let mut sources = self.collect_sources(&cfg.site);
+        let mut sources = self.collect_sources(&cfg.site, resolved_now);
         let todo: Vec<(&String, &mut Source)> = sources
             .iter_mut()
             .filter_map(|(rel, s)| {
@@ -234,9 +237,12 @@ impl Survey {
         sources
     }
 
-    /// Every referenced source with status ok, stat'ed, with who references it.
-    fn collect_sources(&self, site: &Path) -> BTreeMap<String, Source> {
+    /// Every referenced source with status ok, stat'ed, with who references it. With
+    /// `resolved_now`, the resolutions were made by this survey and their stats are taken as
+    /// they are; else every source is stat'ed again.
+    fn collect_sources(&self, site: &Path, resolved_now: bool) -> BTreeMap<String, Source> {
         let mut sources: BTreeMap<String, Source> = BTreeMap::new();
+        let mut stats: BTreeMap<&str, (u64, u128)> = BTreeMap::new();
         // A hero image is encoded only where its variants are served (`_data/postpix.json`).
         let heroes_served = self.jekyll.layout.has_jekyll_data();
         for (post, res) in self.posts.iter().zip(&self.resolutions) {
@@ -244,6 +250,9 @@ impl Survey {
                 let (Status::Ok, Some(src)) = (x.status, &x.source) else {
                     continue;
                 };
+                if let (true, Some(stat)) = (resolved_now, x.stat) {
+                    stats.entry(src).or_insert(stat);
+                }
                 let entry = sources.entry(src.clone()).or_insert_with(|| Source {
                     abs: crate::paths::abs(site, src),
                     size: 0,
@@ -261,8 +270,9 @@ impl Survey {
                     r.kind != RefKind::FrontMatter || (heroes_served && r.is_hero());
             }
         }
-        sources.par_iter_mut().for_each(|(_, s)| {
-            (s.size, s.mtime_ns) = cache::stat(&s.abs).unwrap_or((0, 0));
+        sources.par_iter_mut().for_each(|(rel, s)| {
+            let known = stats.get(rel.as_str()).copied();
+            (s.size, s.mtime_ns) = known.or_else(|| cache::stat(&s.abs)).unwrap_or((0, 0));
         });
         sources
     }

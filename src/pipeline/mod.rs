@@ -347,7 +347,12 @@ impl Session {
     }
 
     /// Delete the variants nothing needs any more: only files the manifest says we wrote.
-    fn prune(&mut self, needed: &BTreeSet<String>, mode: Mode, report: &mut BuildReport) {
+    fn prune(
+        &mut self,
+        needed: &std::collections::HashSet<String>,
+        mode: Mode,
+        report: &mut BuildReport,
+    ) {
         let stale: Vec<String> = self
             .manifest
             .files

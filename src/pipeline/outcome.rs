@@ -5,8 +5,10 @@
 //! encoded, or none when the encode failed), which variant files are still needed (so pruning
 //! never deletes the files of an image that failed this time) and how the image is reported.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use super::execute::Outcome;
 use super::Mode;
@@ -26,7 +28,7 @@ pub struct Settled {
     pub entries: Vec<Option<Arc<Entry>>>,
     /// Destination-relative variant files still needed; every other file the manifest lists is
     /// stale.
-    pub needed: BTreeSet<String>,
+    pub needed: HashSet<String>,
     /// One report per image, by path.
     pub images: Vec<ImageReport>,
 }
@@ -44,6 +46,7 @@ pub fn settle(
     let mut settled = Settled::default();
     let mut images: BTreeMap<String, ImageReport> = BTreeMap::new();
     let mut outcomes = outcomes.into_iter().peekable();
+    let mut pending = Vec::with_capacity(plan.jobs.len());
     for (i, job) in plan.jobs.iter().enumerate() {
         let src = &survey.sources[job.rel()];
         let mut ir = ImageReport::new(job.rel(), ImageStatus::Cached, src.size);
@@ -94,12 +97,25 @@ pub fn settle(
                 }
             }
         };
-        if let Some(e) = &entry {
-            describe(&mut ir, job, e, content_width);
-            settled.needed.extend(job.files(e).map(|(p, _)| p));
-        }
-        images.insert(job.rel().to_string(), ir);
+        pending.push(ir);
         settled.entries.push(entry);
+    }
+    // Each image's variants are named and described in parallel (on a no-op of a large site,
+    // this is all the work there is), then gathered in the plan's order.
+    let described: Vec<(ImageReport, Vec<String>)> = (plan.jobs.par_iter())
+        .zip(pending)
+        .zip(&settled.entries)
+        .map(|((job, mut ir), entry)| {
+            let Some(e) = entry else {
+                return (ir, Vec::new());
+            };
+            describe(&mut ir, job, e, content_width);
+            (ir, job.files(e).map(|(p, _)| p).collect())
+        })
+        .collect();
+    for (job, (ir, files)) in plan.jobs.iter().zip(described) {
+        settled.needed.extend(files);
+        images.insert(job.rel().to_string(), ir);
     }
     for (rel, why) in &plan.refused {
         let src = survey.sources.get(rel);

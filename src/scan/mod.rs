@@ -166,18 +166,21 @@ pub fn read_all_markdown(
 fn read_each(
     root: &Path,
     files: impl IntoIterator<Item = String>,
-    keep: impl Fn(&Post) -> bool,
+    keep: impl Fn(&Post) -> bool + Sync,
 ) -> (Vec<Post>, Vec<PostError>) {
     use rayon::prelude::*;
     let files: Vec<String> = files.into_iter().collect();
-    let read: Vec<Result<Post, PostError>> =
-        files.par_iter().map(|rel| read_post(root, rel)).collect();
+    // `keep` (a front matter parse per post) runs in parallel with the reads.
+    let read: Vec<Result<(bool, Post), PostError>> = files
+        .par_iter()
+        .map(|rel| read_post(root, rel).map(|p| (keep(&p), p)))
+        .collect();
     let mut posts = Vec::new();
     let mut errors = Vec::new();
     for r in read {
         match r {
-            Ok(p) if keep(&p) => posts.push(p),
-            Ok(_) => {}
+            Ok((true, p)) => posts.push(p),
+            Ok((false, _)) => {}
             Err(e) => errors.push(e),
         }
     }
@@ -199,10 +202,11 @@ pub fn read_post(root: &Path, rel: &str) -> Result<Post, PostError> {
 /// Scan a post's text (pure).
 pub fn scan_text(rel: &str, current: String) -> Post {
     let current: Arc<str> = current.into();
-    let original = if crate::marker::find_generated(&current).is_empty() {
+    let found = crate::marker::find_generated(&current);
+    let original = if found.is_empty() {
         Arc::clone(&current)
     } else {
-        crate::marker::restore(&current).into()
+        crate::marker::restore_found(&current, &found).into()
     };
     let refs = find_refs(&original);
     Post {

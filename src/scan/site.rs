@@ -389,6 +389,18 @@ pub fn site_files(
     variant_dir: &str,
     extra_skip: &[PathBuf],
 ) -> Vec<String> {
+    files_named(root, cfg, variant_dir, extra_skip, |_| true)
+}
+
+/// [`site_files`] whose file name `wanted` accepts: any other file is passed over before its
+/// path is matched against `exclude:` (on a large site, most files are images).
+fn files_named(
+    root: &Path,
+    cfg: &JekyllConfig,
+    variant_dir: &str,
+    extra_skip: &[PathBuf],
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     let walker = WalkDir::new(root)
         .follow_links(false)
@@ -415,6 +427,8 @@ pub fn site_files(
                 if e.path().join(".postpix").is_dir() {
                     return false;
                 }
+            } else if !wanted(&name) {
+                return false;
             }
             !cfg.is_excluded_entry(&crate::paths::rel(root, e.path()), e.file_type().is_dir())
         });
@@ -481,9 +495,8 @@ pub fn markdown_files(
     variant_dir: &str,
     extra_skip: &[PathBuf],
 ) -> Vec<String> {
-    site_files(root, cfg, variant_dir, extra_skip)
+    files_named(root, cfg, variant_dir, extra_skip, is_markdown)
         .into_iter()
-        .filter(|rel| is_markdown(rel.rsplit('/').next().unwrap_or(rel)))
         .filter(|rel| cfg.role(rel) != Role::Never)
         .collect()
 }
