@@ -13,6 +13,9 @@ use rayon::prelude::*;
 
 type Knob = fn(&mut ::webp::WebPConfig);
 
+/// Bytes, score, quality and seconds per encode of one setting on one picture.
+type Found = (usize, f64, u8, f64);
+
 const SETTINGS: &[(&str, Knob)] = &[
     ("m4 (postpix)", |_| {}),
     ("m6", |c| c.method = 6),
@@ -50,7 +53,7 @@ fn encode(px: &Pixels, q: u8, knob: Knob) -> Vec<u8> {
 
 /// Bytes and score of the lowest quality in 5..=100 scoring at least `target` (the highest
 /// quality's when none does).
-fn at_target(px: &Pixels, r: &judge::Reference, target: f64, knob: Knob) -> (usize, f64, u8, f64) {
+fn at_target(px: &Pixels, r: &judge::Reference, target: f64, knob: Knob) -> Found {
     let (b, s, q) = search(px, r, target, knob);
     let t = std::time::Instant::now();
     for _ in 0..3 {
@@ -105,7 +108,7 @@ fn main() {
         })
         .collect();
     files.sort();
-    let rows: Vec<(String, Vec<(usize, f64, u8, f64)>)> = files
+    let rows: Vec<(String, Vec<Found>)> = files
         .par_iter()
         .filter_map(|f| {
             let src = decode::decode(&std::fs::read(f).ok()?, &DecodeLimits::default()).ok()?;
