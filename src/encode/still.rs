@@ -63,6 +63,15 @@ pub fn encode(
             outputs.push(source_output(bytes, &src, op.format)?);
             continue;
         }
+        // The search already encoded this width at the chosen settings: reuse it, and don't
+        // resize for it (the probe width is often wholly made by the search).
+        if let Some(i) = made
+            .iter()
+            .position(|m| m.format == op.format && m.width == op.width)
+        {
+            outputs.push(made.swap_remove(i));
+            continue;
+        }
         if resized.as_ref().is_none_or(|px| px.width != op.width) {
             resized = Some(time(Stage::Resize, || {
                 resizer.to_width(&src.pixels, op.width)
@@ -71,22 +80,16 @@ pub fn encode(
         let Some(px) = resized.as_deref() else {
             continue;
         };
-        // The search already encoded this width at the chosen settings: reuse it.
-        let reused = made
-            .iter()
-            .position(|m| m.format == op.format && m.width == op.width)
-            .map(|i| made.swap_remove(i));
         let pin = req
             .pinned
             .iter()
             .find(|p| p.width == op.width && p.format == op.format);
-        let out = match (reused, pin) {
-            (Some(out), _) => out,
-            (None, Some(pin)) => {
+        let out = match pin {
+            Some(pin) => {
                 let own = pinned(&chosen, pin);
                 encode_op(px, op, pin.quality.is_none(), chroma, &own)?
             }
-            (None, None) => encode_op(px, op, lossless, chroma, &chosen)?,
+            None => encode_op(px, op, lossless, chroma, &chosen)?,
         };
         outputs.push(out);
     }
