@@ -100,6 +100,19 @@ pub fn write_atomic(root: &Path, path: &Path, bytes: &[u8], mode: Option<u32>) -
     stage(root, path, bytes, mode)?.commit()
 }
 
+/// [`write_atomic`] of bytes that `fill` writes into the temp file as it makes them, so a large
+/// file (the manifest of a large site) is never held whole in memory.
+pub fn write_atomic_with(
+    root: &Path,
+    path: &Path,
+    mode: Option<u32>,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let staged = stage_filled(root, path, fill, mode, true)?;
+    crash_point();
+    staged.commit()
+}
+
 /// New bytes for a destination file, written and synced under a temporary name beside it but
 /// not yet in place: the slow part of a write, done before the last-moment checks so that the
 /// window between check and rename is one read and one rename. Dropped uncommitted, the
@@ -190,6 +203,16 @@ fn stage_with(
     mode: Option<u32>,
     sync: bool,
 ) -> Result<Staged> {
+    stage_filled(root, path, &mut |f| f.write_all(bytes), mode, sync)
+}
+
+fn stage_filled(
+    root: &Path,
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    mode: Option<u32>,
+    sync: bool,
+) -> Result<Staged> {
     if let Ok(m) = fs::symlink_metadata(path) {
         if m.is_dir() {
             return Err(Error::UnsafeWrite {
@@ -226,7 +249,7 @@ fn stage_with(
         done: false,
     };
     let written = (|| -> std::io::Result<()> {
-        f.write_all(bytes)?;
+        fill(&mut f)?;
         set_mode(&f, mode.unwrap_or(0o644))?;
         if sync {
             f.sync_all()?;

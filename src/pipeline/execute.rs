@@ -103,8 +103,11 @@ pub fn run(
     pool.in_place_scope(|scope| {
         // This loop runs on the calling thread, never in the pool, so waiting for memory here
         // cannot block a worker that oxipng is spinning on.
-        for &i in &order {
+        for (n, &i) in order.iter().enumerate() {
             let job = &plan.jobs[i];
+            if n > 0 && n % memory::TRIM_EVERY == 0 {
+                memory::release_free_pages();
+            }
             let held = budget.take(memory_estimate(job, survey));
             let tx = tx.clone();
             scope.spawn(move |_| {

@@ -168,7 +168,6 @@ impl Session {
         let writing = mode == Mode::Build;
         let mut report = BuildReport {
             warnings: std::mem::take(&mut self.warnings),
-            uses: self.survey.uses(),
             ..BuildReport::default()
         };
         let post_errors = self.survey.post_errors.iter().cloned();
@@ -212,9 +211,12 @@ impl Session {
             self.heroes(&plan, &settled.entries, mode, &mut report);
             self.prune(&settled.needed, mode, &mut report);
         }
+        // Not held while the manifest is saved: the peak of a large cold build is there.
+        drop((plan, settled.entries, settled.needed));
         if writing {
             self.save(&mut report);
         }
+        report.uses = self.survey.uses();
         outcome::summarise(&mut report);
         Ok(report)
     }
