@@ -122,6 +122,10 @@ def quality_section(images, outs, samples, med):
     text, targets = "", []
     for title, fmt, tools in QUALITY_RUNS:
         tools = [k for k in tools if k in samples]
+        # Jobs at another --target or AVIF speed (TARGETS / AVIF_TARGETS / AVIF_SPEEDS) join
+        # the runs of their job.
+        prefix = "postpix-avif-" if fmt != "webp" or tools[:1] == ["eleventy-avif"] else "postpix-t"
+        tools += [k for k in samples if k.startswith(prefix)]
         if len(tools) < 2:
             continue
         js = RUN / f"quality-{fmt.replace(',', '-')}-{tools[0]}.json"
@@ -168,6 +172,17 @@ def quality_targets(fmt, tools, rows, med):
         row("AVIF job: wall <= 0.25x eleventy-img's", f"{w:.3f}", w <= 0.25)
         m = med("postpix-avif", "rss_mb") / med("eleventy-avif", "rss_mb")
         row("AVIF job: peak RSS <= 0.5x eleventy-img's", f"{m:.3f}", m <= 0.5)
+    # The same jobs at another --target: bytes at an equal (or higher) mean score.
+    for k in sorted(rows):
+        extra = (fmt == "webp" and base == "eleventy" and k.startswith("postpix-t")) or \
+                (fmt == "avif" and k.startswith("postpix-avif-"))
+        if extra:
+            p, e = rows[k], rows[base]
+            r = p["bytes"] / e["bytes"]
+            flag = "--avif-speed" if k.startswith("postpix-avif-s") else "--target"
+            row(f"{k} (`{flag} {k.rsplit('-', 1)[1][1:]}`): {fmt.upper()} bytes / {base}'s at mean "
+                f"{p['mean']:.1f} vs {e['mean']:.1f} (median {p['median']:.1f} vs {e['median']:.1f})",
+                f"{r:.3f}, {p['below60']} below 60", r <= (0.80 if fmt == "webp" else 1.0) and p["mean"] >= e["mean"])
     return out
 
 
@@ -178,6 +193,9 @@ def main():
     ap.add_argument("--postpix", default=str(REPO / "target/release/postpix"))
     ap.add_argument("--only", default="", help="comma-separated peer keys to run (default: all)")
     ap.add_argument("--results", default=str(HERE / "results.md"))
+    ap.add_argument("--targets", default="", help="comma-separated --target values: extra default jobs")
+    ap.add_argument("--avif-targets", default="", help="comma-separated --target values: extra AVIF jobs")
+    ap.add_argument("--avif-speeds", default="", help="comma-separated --avif-speed values: extra AVIF jobs")
     a = ap.parse_args()
 
     RUN.mkdir(parents=True, exist_ok=True)
@@ -221,6 +239,14 @@ def main():
     if a.only:
         keep = set(a.only.split(","))
         peers = [p for p in peers if p[0] in keep]
+    for t in filter(None, a.targets.split(",")):
+        peers.append((f"postpix-t{t}", f"postpix, defaults but `--target {t}`", "postpix", ["--target", t]))
+    for t in filter(None, a.avif_targets.split(",")):
+        peers.append((f"postpix-avif-t{t}", f"postpix `--formats avif,webp --target {t}`", "postpix",
+                      ["--formats", "avif,webp", "--target", t]))
+    for v in filter(None, a.avif_speeds.split(",")):
+        peers.append((f"postpix-avif-s{v}", f"postpix `--formats avif,webp --avif-speed {v}`", "postpix",
+                      ["--formats", "avif,webp", "--avif-speed", v]))
     samples = {p[0]: [] for p in peers}
     noop = {p[0]: [] for p in peers if p[2] == "postpix"}
     env = dict(os.environ)

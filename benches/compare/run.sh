@@ -4,6 +4,9 @@
 #   usage: benches/compare/run.sh [IMAGES_DIR] [REPS]
 #   default IMAGES_DIR: tests/fixtures/corpus (the same files as ../shared/corpus), REPS: 3
 #   env: ONLY=postpix-matched,eleventy,...  run only these peers
+#        TARGETS=71,70 AVIF_TARGETS=64   also run the default / AVIF job at these --target values
+#        AVIF_SPEEDS=7,6                    and the AVIF job at these --avif-speed values
+#                                           (bytes at an equal mean score)
 #        RESULTS=path                       where to write the markdown (default results.md here;
 #                                           RESULTS= (empty) writes none)
 # Run setup.sh once first. Work files go to benches/compare/work/ (git-ignored).
@@ -23,4 +26,4 @@ postpix="$here/work/bin/postpix"
 [ -d "$here/work/node_modules/@11ty/eleventy-img" ] || { echo "run.sh: run setup.sh first" >&2; exit 2; }
 export PATH="$here/work/oxipng/bin:$PATH" PYTHONDONTWRITEBYTECODE=1
 exec python3 "$here/compare.py" "$images" --reps "$reps" --postpix "$postpix" \
-  --only "${ONLY:-}" --results "${RESULTS-$here/results.md}"
+  --only "${ONLY:-}" --targets "${TARGETS:-}" --avif-targets "${AVIF_TARGETS:-}" --avif-speeds "${AVIF_SPEEDS:-}" --results "${RESULTS-$here/results.md}"
