@@ -32,6 +32,9 @@ def sh(cmd, **kw):
 def out_of(cmd):
     try:
         r = subprocess.run(cmd, shell=True, capture_output=True, text=True)
+        if r.returncode != 0:
+            # A floor's tool that is not installed: say so, not the shell's error.
+            return "not installed"
         return (r.stdout + r.stderr).strip().splitlines()[0]
     except Exception as e:  # noqa: BLE001
         return f"? ({e})"
