@@ -81,8 +81,6 @@ pub struct Source {
     pub hash: Option<String>,
     /// Header facts, or why they could not be read.
     pub info: std::result::Result<ImageInfo, ImageFault>,
-    /// `post:line` of each reference.
-    pub referenced_by: Vec<String>,
     /// The extension names another format.
     pub extension_mismatch: bool,
     /// postpix encodes it: at least one reference to it is one postpix may rewrite, or a hero
@@ -237,7 +235,7 @@ impl Survey {
         sources
     }
 
-    /// Every referenced source with status ok, stat'ed, with who references it. With
+    /// Every referenced source with status ok, stat'ed, with whether it is rewritable. With
     /// `resolved_now`, the resolutions were made by this survey and their stats are taken as
     /// they are; else every source is stat'ed again.
     fn collect_sources(&self, site: &Path, resolved_now: bool) -> BTreeMap<String, Source> {
@@ -259,13 +257,9 @@ impl Survey {
                     mtime_ns: 0,
                     hash: None,
                     info: Err(EnvFault::Unread.into()),
-                    referenced_by: Vec::new(),
                     extension_mismatch: x.extension_mismatch,
                     rewritable: false,
                 });
-                entry
-                    .referenced_by
-                    .push(format!("{}:{}", post.path, r.line));
                 entry.rewritable |=
                     r.kind != RefKind::FrontMatter || (heroes_served && r.is_hero());
             }
@@ -275,6 +269,22 @@ impl Survey {
             (s.size, s.mtime_ns) = known.or_else(|| cache::stat(&s.abs)).unwrap_or((0, 0));
         });
         sources
+    }
+
+    /// `post:line` of every reference to each source with status ok, in post order: what
+    /// `postpix scan` lists per image. Made on demand, not kept per source: a build never
+    /// prints it, and on a large site a string per reference is held to the end for nothing.
+    pub fn references(&self) -> BTreeMap<String, Vec<String>> {
+        let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (post, res) in self.posts.iter().zip(&self.resolutions) {
+            for (r, x) in post.refs.iter().zip(res) {
+                if let (Status::Ok, Some(src)) = (x.status, &x.source) {
+                    let at = format!("{}:{}", post.path, r.line);
+                    by.entry(src.clone()).or_default().push(at);
+                }
+            }
+        }
+        by
     }
 
     /// The dependency index: every image path a post names → the posts naming it. Includes
@@ -477,7 +487,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.posts[0].refs.len(), 2, "a.md was re-read");
         assert_eq!(s.posts[1].refs.len(), 1, "b.md was not");
-        assert_eq!(s.sources["img/a.png"].referenced_by.len(), 2);
+        assert_eq!(s.references()["img/a.png"].len(), 2);
         // A new post appears in path order; a removed one goes.
         std::fs::write(d.path().join("_posts/0.md"), "![z](/img/a.png)\n").unwrap();
         std::fs::remove_file(d.path().join("_posts/b.md")).unwrap();

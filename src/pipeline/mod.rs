@@ -67,7 +67,10 @@ impl Progress for NoProgress {}
 
 /// Run the build flow once. See [`Mode`].
 pub fn run(cfg: &Config, mode: Mode, progress: &dyn Progress) -> Result<BuildReport> {
-    open_and_run(cfg, mode, progress).map(|(_, report)| report)
+    let _lock = lock(cfg, mode)?;
+    let mut session = Session::open(cfg)?;
+    session.once = true;
+    session.pass(mode, progress)
 }
 
 /// Open a session and run one pass, under the site's lock from before the first read when the
@@ -111,6 +114,10 @@ pub struct Session {
     rendered: BTreeMap<String, posts::Markup>,
     /// With `Config::render`: the front-matter images' data, as `_data/postpix.json` holds it.
     hero_data: Option<hero::Data>,
+    /// The session ends with its one pass ([`run`]): a post's new text is dropped once written,
+    /// not kept as the survey's `current` for a next pass that never comes (a large site's
+    /// rewritten posts, all held to the end, were the largest per-image holder of a cold build).
+    once: bool,
 }
 
 impl Session {
@@ -129,6 +136,7 @@ impl Session {
             warnings: problem.map(Warning::Manifest).into_iter().collect(),
             rendered: BTreeMap::new(),
             hero_data: None,
+            once: false,
         })
     }
 
@@ -216,7 +224,9 @@ impl Session {
         if writing {
             self.save(&mut report);
         }
-        report.uses = self.survey.uses();
+        // `report.uses` is left empty: only `watch` reads it, and fills it from the survey
+        // (`Survey::uses`); a one-off build of a large site would hold a map of every image's
+        // posts at its peak for nothing (about 450 bytes per image).
         outcome::summarise(&mut report);
         Ok(report)
     }
@@ -281,7 +291,8 @@ impl Session {
                     self.rendered.insert(all[i].path.clone(), m);
                     continue;
                 }
-                if let Some(text) = posts::apply(&all[i], m, mode, &self.cfg, report, &mut diff) {
+                let text = posts::apply(&all[i], m, mode, &self.cfg, report, &mut diff);
+                if let (Some(text), false) = (text, self.once) {
                     written.push((i, text));
                 }
             }
@@ -383,7 +394,24 @@ impl Session {
     /// Remember every source's facts and save the manifest.
     fn save(&mut self, report: &mut BuildReport) {
         let sources = &self.survey.sources;
-        for (rel, src) in sources {
+        self.manifest.sources.retain(|k, _| sources.contains_key(k));
+        if self.once {
+            // Nothing reads the survey's sources after the save of a one-pass session: their
+            // paths and hashes move into the manifest instead of being copied beside it.
+            for (rel, src) in std::mem::take(&mut self.survey.sources) {
+                if let (Some(hash), Ok(info)) = (src.hash, src.info) {
+                    let (size, mtime_ns) = (src.size, src.mtime_ns);
+                    let record = SourceRecord {
+                        size,
+                        mtime_ns,
+                        hash,
+                        info,
+                    };
+                    self.manifest.sources.insert(rel, record);
+                }
+            }
+        }
+        for (rel, src) in &self.survey.sources {
             if let (Some(hash), Ok(info)) = (&src.hash, &src.info) {
                 let record = SourceRecord {
                     size: src.size,
@@ -394,7 +422,6 @@ impl Session {
                 self.manifest.sources.insert(rel.clone(), record);
             }
         }
-        self.manifest.sources.retain(|k, _| sources.contains_key(k));
         self.manifest.version = cache::MANIFEST_VERSION;
         let dir = self.cfg.manifest_dir();
         if let Err(e) = cache::save(self.cfg.cache_root(), &dir, &self.manifest) {

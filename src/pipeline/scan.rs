@@ -70,6 +70,7 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
         });
     }
     let orphans = s.orphans(cfg);
+    let mut references = s.references();
     for e in s.post_errors {
         posts.push(PostScanReport {
             path: e.path,
@@ -82,6 +83,7 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
         .sources
         .into_iter()
         .map(|(rel, src)| {
+            let referenced_by = references.remove(&rel).unwrap_or_default();
             let (info, error) = match src.info {
                 Ok(i) => (Some(i), None),
                 Err(e) => (None, Some(e)),
@@ -93,7 +95,7 @@ pub fn scan_report(cfg: &Config) -> Result<ScanReport> {
                 height: info.as_ref().map(|i| i.height),
                 frames: info.as_ref().map(|i| i.frames),
                 bytes: src.size,
-                referenced_by: src.referenced_by,
+                referenced_by,
                 error,
             }
         })

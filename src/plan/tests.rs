@@ -40,7 +40,6 @@ fn source(info: ImageInfo, hash: &str) -> Source {
         mtime_ns: 1,
         hash: Some(hash.into()),
         info: Ok(info),
-        referenced_by: vec!["_posts/a.md:1".into()],
         extension_mismatch: false,
         rewritable: true,
     }

@@ -615,7 +615,8 @@ pub struct BuildReport {
     /// Counts.
     pub summary: BuildSummary,
     /// The dependency index: every image path a post names (found on disk or not) → the posts
-    /// that name it. `watch` uses it to know which posts an image change touches. Not in JSON.
+    /// that name it. `watch` fills it in from the session's survey ([`crate::survey::Survey::uses`])
+    /// to know which posts an image change touches; a pipeline run leaves it empty. Not in JSON.
     #[serde(skip)]
     pub uses: BTreeMap<String, BTreeSet<String>>,
     /// Posts this run wrote, by destination-relative path → blake3 of the bytes written, so that

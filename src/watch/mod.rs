@@ -123,7 +123,8 @@ impl Watcher {
     /// index and the bytes of every post and image the build read or wrote. Saves made while
     /// it ran stay queued, and posts it left alone for that reason are retried first.
     pub fn build(&mut self, progress: &dyn Progress) -> Result<BuildReport> {
-        let (session, report) = pipeline::open_and_run(&self.cfg, Mode::Build, progress)?;
+        let (session, mut report) = pipeline::open_and_run(&self.cfg, Mode::Build, progress)?;
+        report.uses = session.survey().uses();
         self.learn(&session, &report);
         self.uses = report.uses.clone();
         self.session = Some(session);
@@ -291,11 +292,14 @@ impl Watcher {
         match &mut self.session {
             Some(session) => {
                 session.refresh(changes)?;
-                session.run(Mode::Build, &NoProgress)
+                let mut report = session.run(Mode::Build, &NoProgress)?;
+                report.uses = session.survey().uses();
+                Ok(report)
             }
             None => {
-                let (session, report) =
+                let (session, mut report) =
                     pipeline::open_and_run(&self.cfg, Mode::Build, &NoProgress)?;
+                report.uses = session.survey().uses();
                 self.session = Some(session);
                 Ok(report)
             }
