@@ -395,31 +395,23 @@ impl Session {
     fn save(&mut self, report: &mut BuildReport) {
         let sources = &self.survey.sources;
         self.manifest.sources.retain(|k, _| sources.contains_key(k));
-        if self.once {
-            // Nothing reads the survey's sources after the save of a one-pass session: their
-            // paths and hashes move into the manifest instead of being copied beside it.
-            for (rel, src) in std::mem::take(&mut self.survey.sources) {
-                if let (Some(hash), Ok(info)) = (src.hash, src.info) {
-                    let (size, mtime_ns) = (src.size, src.mtime_ns);
-                    let record = SourceRecord {
-                        size,
-                        mtime_ns,
-                        hash,
-                        info,
-                    };
-                    self.manifest.sources.insert(rel, record);
-                }
-            }
-        }
-        for (rel, src) in &self.survey.sources {
-            if let (Some(hash), Ok(info)) = (&src.hash, &src.info) {
+        // Nothing reads the survey's sources after the save of a one-pass session: they move
+        // into the manifest. A session kept for more passes (`watch`) keeps its own copy.
+        let sources = if self.once {
+            std::mem::take(&mut self.survey.sources)
+        } else {
+            self.survey.sources.clone()
+        };
+        for (rel, src) in sources {
+            if let (Some(hash), Ok(info)) = (src.hash, src.info) {
+                let (size, mtime_ns) = (src.size, src.mtime_ns);
                 let record = SourceRecord {
-                    size: src.size,
-                    mtime_ns: src.mtime_ns,
-                    hash: hash.clone(),
-                    info: info.clone(),
+                    size,
+                    mtime_ns,
+                    hash,
+                    info,
                 };
-                self.manifest.sources.insert(rel.clone(), record);
+                self.manifest.sources.insert(rel, record);
             }
         }
         self.manifest.version = cache::MANIFEST_VERSION;
