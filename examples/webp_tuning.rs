@@ -6,6 +6,9 @@
 //! `cargo run --release --example webp_tuning -- tests/fixtures/corpus [TARGET]`
 #![allow(clippy::unwrap_used)]
 
+#[path = "common/stills.rs"]
+mod stills;
+
 use std::path::PathBuf;
 
 use postpix::encode::{decode, judge, resize::Resizer, webp, DecodeLimits, Layout, Pixels};
@@ -96,18 +99,7 @@ fn main() {
             .unwrap_or_else(|| "tests/fixtures/corpus".into()),
     );
     let target: f64 = args.next().map_or(72.0, |t| t.parse().unwrap());
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().to_lowercase();
-            !name.starts_with("anim-")
-                && [".png", ".jpg", ".jpeg", ".gif"]
-                    .iter()
-                    .any(|x| name.ends_with(x))
-        })
-        .collect();
-    files.sort();
+    let files = stills::still_images(&dir);
     let rows: Vec<(String, Vec<Found>)> = files
         .par_iter()
         .filter_map(|f| {
