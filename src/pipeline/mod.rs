@@ -362,7 +362,7 @@ impl Session {
     /// Delete the variants nothing needs any more: only files the manifest says we wrote.
     fn prune(
         &mut self,
-        needed: &std::collections::HashSet<String>,
+        needed: &std::collections::HashSet<u64>,
         mode: Mode,
         report: &mut BuildReport,
     ) {
@@ -370,7 +370,7 @@ impl Session {
             .manifest
             .files
             .keys()
-            .filter(|p| !needed.contains(*p))
+            .filter(|p| !needed.contains(&outcome::path_id(p)))
             .cloned()
             .collect();
         for p in stale {
