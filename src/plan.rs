@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::cache::{self, Entry, FileCheck, Manifest};
+use crate::cache::{self, Digest, Entry, FileCheck, Manifest};
 use crate::config::{Config, PlaceholderMode};
 use crate::encode::{avif, webp, Dropped, Op, Origin, Pinned, Quality, Request, Shape, WebpMode};
 use crate::encode::{pixels::scaled_height, LosslessMode};
@@ -74,7 +74,7 @@ pub enum Skip {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {
     /// blake3 of the source bytes.
-    pub hash: String,
+    pub hash: Digest,
     /// Cache key: the content, every setting that shapes the outputs and the codec versions.
     pub key: String,
     /// Every source path with these bytes, sorted; the first is the one reported.
@@ -108,7 +108,7 @@ pub enum Work {
         /// The remembered outputs.
         entry: Arc<Entry>,
         /// Destination-relative file → the hash of its bytes in the store.
-        files: BTreeMap<String, String>,
+        files: BTreeMap<String, Digest>,
     },
     /// Nothing is known: encode, then let the size guard choose.
     Encode {
@@ -170,7 +170,7 @@ pub struct VariantSet {
 pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileCheck) -> Plan {
     let fingerprint = settings_fingerprint(cfg);
     let mut plan = Plan::default();
-    let mut by_hash: BTreeMap<String, (ImageInfo, Vec<String>)> = BTreeMap::new();
+    let mut by_hash: BTreeMap<Digest, (ImageInfo, Vec<String>)> = BTreeMap::new();
     for (rel, src) in survey.sources.iter().filter(|(_, s)| s.rewritable) {
         match admit(src, cfg) {
             Ok((info, hash)) => by_hash
@@ -193,9 +193,9 @@ pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileC
         }
     }
     let owned = |id: &str| cfg.shard.is_none_or(|s| s.owns(id));
-    let mine: Vec<(String, (ImageInfo, Vec<String>))> = by_hash
+    let mine: Vec<(Digest, (ImageInfo, Vec<String>))> = by_hash
         .into_iter()
-        .filter(|(h, _)| owned(h.as_str()))
+        .filter(|(h, _)| owned(&h.hex()))
         .collect();
     // Each job's files are checked on disk: in parallel, kept in content-hash order.
     let decided: Vec<_> = mine
@@ -229,8 +229,8 @@ pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileC
     }
     if cfg.shard.is_some() {
         let id = |rel: &String| {
-            let hash = survey.sources.get(rel).and_then(|s| s.hash.as_deref());
-            owned(hash.unwrap_or(rel.as_str()))
+            let hash = survey.sources.get(rel).and_then(|s| s.hash);
+            owned(&hash.map_or_else(|| rel.clone(), |h| h.hex()))
         };
         plan.refused.retain(|rel, _| id(rel));
     }
@@ -238,7 +238,7 @@ pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileC
 }
 
 /// A source's facts and hash if it may be encoded, or why not.
-fn admit(src: &Source, cfg: &Config) -> Result<(ImageInfo, String), Refusal> {
+fn admit(src: &Source, cfg: &Config) -> Result<(ImageInfo, Digest), Refusal> {
     let info = src.info.clone().map_err(Refusal::Failed)?;
     let fail = |f: InputFault| Err(Refusal::Failed(f.into()));
     let pixels = u64::from(info.width) * u64::from(info.height);
@@ -267,7 +267,7 @@ fn admit(src: &Source, cfg: &Config) -> Result<(ImageInfo, String), Refusal> {
         return Err(Refusal::Skipped(skip));
     }
     match &src.hash {
-        Some(hash) => Ok((info, hash.clone())),
+        Some(hash) => Ok((info, *hash)),
         None => Err(Refusal::Failed(EnvFault::Unread.into())),
     }
 }
@@ -343,7 +343,7 @@ fn work(
     if fetch {
         let files = missing
             .into_iter()
-            .map(|(path, i)| (path, entry.outputs[i].hash.clone()))
+            .map(|(path, i)| (path, entry.outputs[i].hash))
             .collect();
         return Work::Fetch {
             entry: Arc::clone(entry),

@@ -21,7 +21,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{self, DiskFiles, Entry, FileCheck};
+use crate::cache::{self, Digest, DiskFiles, Entry, FileCheck};
 use crate::config::{Config, STORE_DIR};
 use crate::error::Result;
 use crate::write;
@@ -88,8 +88,8 @@ impl Store {
         store.join(ENTRIES).join(format!("{key}.json"))
     }
 
-    fn object_path(store: &Path, hash: &str) -> PathBuf {
-        store.join(OBJECTS).join(hash)
+    fn object_path(store: &Path, hash: &Digest) -> PathBuf {
+        store.join(OBJECTS).join(hash.hex())
     }
 
     /// The entry stored under `key`, from the first store holding a sound one.
@@ -102,13 +102,10 @@ impl Store {
     }
 
     /// The bytes stored under `hash`, checked against it, from the first store holding them.
-    pub fn object(&self, hash: &str) -> Option<Vec<u8>> {
-        if !is_digest(hash) {
-            return None;
-        }
+    pub fn object(&self, hash: &Digest) -> Option<Vec<u8>> {
         self.stores().find_map(|s| {
             let bytes = std::fs::read(Self::object_path(s, hash)).ok()?;
-            (cache::hash_bytes(&bytes) == hash).then_some(bytes)
+            (Digest::of(&bytes) == *hash).then_some(bytes)
         })
     }
 
@@ -135,9 +132,9 @@ impl Store {
     /// Keep the variant file `file` (`size` bytes, hashing to `hash`) in this cache folder's
     /// store: a hard link to it where the file system allows, else a copy. An object already
     /// there with that size is kept (reads check its hash); one of another size is replaced.
-    pub fn put_object(&self, hash: &str, size: u64, file: &Path) -> Result<()> {
+    pub fn put_object(&self, hash: &Digest, size: u64, file: &Path) -> Result<()> {
         let path = Self::object_path(&self.own, hash);
-        if !is_digest(hash) || std::fs::metadata(&path).is_ok_and(|m| m.len() == size) {
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == size) {
             return Ok(());
         }
         let is_file = std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file());
@@ -183,7 +180,7 @@ pub struct Checked<'a> {
 }
 
 impl FileCheck for Checked<'_> {
-    fn is_fresh(&self, rel: &str, hash: &str) -> bool {
+    fn is_fresh(&self, rel: &str, hash: &Digest) -> bool {
         self.disk.is_fresh(rel, hash)
     }
 
@@ -191,7 +188,7 @@ impl FileCheck for Checked<'_> {
         self.store.entry(key)
     }
 
-    fn stored(&self, hash: &str) -> bool {
+    fn stored(&self, hash: &Digest) -> bool {
         self.store.object(hash).is_some()
     }
 }
@@ -266,7 +263,7 @@ mod tests {
         let s = store_in(d.path());
         let file = d.path().join("v.webp");
         std::fs::write(&file, b"variant bytes").unwrap();
-        let hash = cache::hash_bytes(b"variant bytes");
+        let hash = Digest::of(b"variant bytes");
         s.put_object(&hash, 13, &file).unwrap();
         assert_eq!(s.object(&hash).as_deref(), Some(&b"variant bytes"[..]));
         // Written through (the file and the object may share an inode): the hash check sees it.

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::cache::{self, Manifest, SourceRecord};
+use crate::cache::{self, Digest, Manifest, SourceRecord};
 use crate::config::Config;
 use crate::error::{EnvFault, Error, ImageFault, InputFault, PostError, Result};
 use crate::lint::Linter;
@@ -78,7 +78,7 @@ pub struct Source {
     /// mtime, ns.
     pub mtime_ns: u128,
     /// blake3 of the bytes, when known.
-    pub hash: Option<String>,
+    pub hash: Option<Digest>,
     /// Header facts, or why they could not be read.
     pub info: std::result::Result<ImageInfo, ImageFault>,
     /// The extension names another format.
@@ -426,7 +426,7 @@ fn fill_facts(
     budget: &Budget,
 ) {
     if let Some(rec) = record.filter(|r| r.size == s.size && r.mtime_ns == s.mtime_ns) {
-        s.hash = Some(rec.hash.clone());
+        s.hash = Some(rec.hash);
         s.info = Ok(rec.info.clone());
         return;
     }
@@ -443,7 +443,7 @@ fn fill_facts(
         Ok(bytes) => {
             s.info = probe::probe(&bytes).map_err(ImageFault::from);
             if want_hash {
-                s.hash = Some(cache::hash_bytes(&bytes));
+                s.hash = Some(Digest::of(&bytes));
             }
         }
         Err(e) => s.info = Err(EnvFault::Read(e.to_string()).into()),
@@ -506,7 +506,7 @@ mod tests {
         let (d, cfg) = site();
         let mut s = Survey::take(&cfg, None, true).unwrap();
         assert!(!s.sources.contains_key("img/b.png"), "b.png is missing");
-        let old = s.sources["img/a.png"].hash.clone();
+        let old = s.sources["img/a.png"].hash;
         std::fs::write(
             d.path().join("img/b.png"),
             crate::testutil::corpus("icon-32-save.png"),

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 use super::Progress;
-use crate::cache::{self, Entry, FileRecord};
+use crate::cache::{self, Digest, Entry, FileRecord};
 use crate::config::Config;
 use crate::container;
 use crate::encode::{self, guard, DecodeLimits, EncodeSettings, Encoded, Output};
@@ -199,7 +199,7 @@ fn process(
 ) -> std::result::Result<Done, ImageFault> {
     let bytes = timings::time(Stage::Read, || std::fs::read(abs))
         .map_err(|e| EnvFault::Read(e.to_string()))?;
-    if timings::time(Stage::Read, || cache::hash_bytes(&bytes)) != job.hash {
+    if timings::time(Stage::Read, || Digest::of(&bytes)) != job.hash {
         return Err(InputFault::ChangedDuringRun.into());
     }
     // The decoder refuses a cut-short file unless lenient; when lenient the run still says so.
@@ -250,7 +250,7 @@ fn process(
 /// hashes once more), encode nothing, leave the source unread.
 fn fetch(
     entry: &Entry,
-    files: &BTreeMap<String, String>,
+    files: &BTreeMap<String, Digest>,
     store: &Store,
     dest: &Path,
     writing: bool,
@@ -263,7 +263,7 @@ fn fetch(
     }
     let pending = fetched
         .iter()
-        .map(|(path, hash, bytes)| (path.to_string(), hash.to_string(), &bytes[..], false))
+        .map(|(path, hash, bytes)| (path.to_string(), **hash, &bytes[..], false))
         .collect();
     let mut done = Done {
         entry: entry.clone(),
@@ -281,7 +281,7 @@ fn fetch(
 
 /// A file to write: destination-relative path, its hash and bytes, and whether it is already
 /// on disk with exactly these bytes (then it is only recorded).
-type Pending<'a> = (String, String, &'a [u8], bool);
+type Pending<'a> = (String, Digest, &'a [u8], bool);
 
 /// The files of a fresh encode, in every folder of the job. A lost manifest must not cost a
 /// rewrite of identical files: one already on disk under `dest` with the same bytes is only
@@ -294,9 +294,9 @@ fn fresh_files<'a>(
 ) -> Vec<Pending<'a>> {
     job.files(entry)
         .map(|(path, i)| {
-            let hash = entry.outputs[i].hash.clone();
+            let hash = entry.outputs[i].hash;
             let same = dest.is_some_and(|d| {
-                std::fs::read(paths::abs(d, &path)).is_ok_and(|b| cache::hash_bytes(&b) == hash)
+                std::fs::read(paths::abs(d, &path)).is_ok_and(|b| Digest::of(&b) == hash)
             });
             (path, hash, &outputs[i].bytes[..], same)
         })
@@ -321,14 +321,14 @@ fn repaired_files<'a>(
         else {
             continue;
         };
-        let hash = cache::hash_bytes(&out.bytes);
-        entry.outputs[i].hash = hash.clone();
+        let hash = Digest::of(&out.bytes);
+        entry.outputs[i].hash = hash;
         entry.outputs[i].bytes = out.bytes.len() as u64;
         for set in &job.sets {
             let name = plan::variant_name(&set.slug, out.width, &job.key, out.format);
             let path = format!("{}/{name}", set.folder);
             if missing.contains(&path) {
-                files.push((path, hash.clone(), &out.bytes[..], false));
+                files.push((path, hash, &out.bytes[..], false));
             }
         }
     }
@@ -382,8 +382,7 @@ pub fn write_pool() -> Option<&'static rayon::ThreadPool> {
 fn write_variants(dest: &Path, pending: &[Pending<'_>]) -> Vec<Result<Option<FileRecord>>> {
     let write = |(path, hash, bytes, _): &Pending<'_>| {
         let abs = paths::abs(dest, path);
-        write::write_atomic(dest, &abs, bytes, None)
-            .map(|()| cache::file_record(&abs, hash.clone()))
+        write::write_atomic(dest, &abs, bytes, None).map(|()| cache::file_record(&abs, *hash))
     };
     match write_pool() {
         Some(pool) => pool.install(|| pending.par_iter().map(write).collect()),

@@ -7,6 +7,11 @@ use super::*;
 use crate::cache::{OutputRecord, SourceRecord};
 use crate::scan::site::JekyllConfig;
 
+/// A stand-in digest, named for what it stands for.
+fn h(label: &str) -> Digest {
+    Digest::of(label.as_bytes())
+}
+
 /// Fixed qualities, as `--quality 80` asks.
 const FIXED: Quality = Quality::Fixed {
     webp: 80.0,
@@ -18,7 +23,7 @@ const FIXED: Quality = Quality::Fixed {
 struct Disk(BTreeSet<String>);
 
 impl FileCheck for Disk {
-    fn is_fresh(&self, rel: &str, _hash: &str) -> bool {
+    fn is_fresh(&self, rel: &str, _hash: &Digest) -> bool {
         self.0.contains(rel)
     }
 }
@@ -38,7 +43,7 @@ fn source(info: ImageInfo, hash: &str) -> Source {
         abs: PathBuf::from("/nowhere"),
         size: 1000,
         mtime_ns: 1,
-        hash: Some(hash.into()),
+        hash: Some(h(hash)),
         info: Ok(info),
         extension_mismatch: false,
         rewritable: true,
@@ -232,13 +237,13 @@ fn the_key_holds_lenient_but_not_refusal_limits() {
 /// A manifest that knows `p/a.png` (100×50) with a WebP and a PNG at 100 px.
 fn known(cfg: &Config) -> (Manifest, String) {
     let i = info(Format::Png, 100, 50, 1);
-    let key = cache::entry_key("h1", &settings_fingerprint(cfg));
+    let key = cache::entry_key(&h("h1"), &settings_fingerprint(cfg));
     let out = |format, source_bytes| OutputRecord {
         width: 100,
         height: 50,
         format,
         bytes: 10,
-        hash: format!("{format}"),
+        hash: h(&format!("{format}")),
         source_bytes,
         quality: None,
         ssimulacra2: None,
@@ -262,7 +267,7 @@ fn known(cfg: &Config) -> (Manifest, String) {
         SourceRecord {
             size: 1000,
             mtime_ns: 1,
-            hash: "h1".into(),
+            hash: h("h1"),
             info: i,
         },
     );
@@ -403,17 +408,17 @@ fn an_entry_without_a_placeholder_is_encoded_again_when_one_is_wanted() {
 struct WithStore {
     disk: Disk,
     entries: BTreeMap<String, Entry>,
-    objects: BTreeSet<String>,
+    objects: BTreeSet<Digest>,
 }
 
 impl FileCheck for WithStore {
-    fn is_fresh(&self, rel: &str, hash: &str) -> bool {
+    fn is_fresh(&self, rel: &str, hash: &Digest) -> bool {
         self.disk.is_fresh(rel, hash)
     }
     fn stored_entry(&self, key: &str) -> Option<Entry> {
         self.entries.get(key).cloned()
     }
-    fn stored(&self, hash: &str) -> bool {
+    fn stored(&self, hash: &Digest) -> bool {
         self.objects.contains(hash)
     }
 }
@@ -433,7 +438,7 @@ fn an_entry_another_site_stored_is_copied_not_encoded() {
             .iter()
             .map(|(k, e)| (k.clone(), Entry::clone(e)))
             .collect(),
-        objects: ["webp".to_string(), "png".to_string()].into(),
+        objects: [h("webp"), h("png")].into(),
     };
     // This site's manifest knows nothing; the store has the entry and both files.
     let p = plan(&s, &Manifest::default(), &cfg, &store);
@@ -442,18 +447,15 @@ fn an_entry_another_site_stored_is_copied_not_encoded() {
     };
     assert_eq!(entry, &m.entries[&key]);
     let short = &key[..HASH_LEN];
-    let want: BTreeMap<String, String> = [
-        (
-            format!("p/responsive/a-100.{short}.webp"),
-            "webp".to_string(),
-        ),
-        (format!("p/responsive/a-100.{short}.png"), "png".to_string()),
+    let want: BTreeMap<String, Digest> = [
+        (format!("p/responsive/a-100.{short}.webp"), h("webp")),
+        (format!("p/responsive/a-100.{short}.png"), h("png")),
     ]
     .into();
     assert_eq!(files, &want);
     // One file the store lacks: the missing ones are re-made by the encoder instead.
     let partial = WithStore {
-        objects: ["webp".to_string()].into(),
+        objects: [h("webp")].into(),
         ..store
     };
     let p = plan(&s, &Manifest::default(), &cfg, &partial);
@@ -510,7 +512,7 @@ fn the_shards_split_the_jobs_by_content_and_cover_them_once() {
             .collect(),
     );
     let whole = plan(&s, &Manifest::default(), &config(), &Disk(BTreeSet::new()));
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<Digest> = Vec::new();
     let mut refused = 0;
     for index in 1..=3 {
         let mut cfg = config();
@@ -521,14 +523,14 @@ fn the_shards_split_the_jobs_by_content_and_cover_them_once() {
             "shard {index}: {}",
             p.jobs.len()
         );
-        seen.extend(p.jobs.iter().map(|j| j.hash.clone()));
+        seen.extend(p.jobs.iter().map(|j| j.hash));
         refused += p.refused.len();
         for job in &p.jobs {
             assert_eq!(p.jobs[p.job_of[job.rel()]].hash, job.hash);
         }
     }
     seen.sort();
-    let mut all: Vec<String> = whole.jobs.iter().map(|j| j.hash.clone()).collect();
+    let mut all: Vec<Digest> = whole.jobs.iter().map(|j| j.hash).collect();
     all.sort();
     assert_eq!(seen, all, "every job in exactly one shard");
     assert_eq!(refused, 1, "the broken source is reported by one shard");
@@ -544,7 +546,7 @@ fn a_repair_pins_the_variants_that_got_their_own_quality() {
         height: width / 2,
         format,
         bytes: 10,
-        hash: format!("{format}{width}"),
+        hash: h(&format!("{format}{width}")),
         source_bytes: false,
         quality,
         ssimulacra2,
