@@ -246,15 +246,16 @@ impl Digest {
             .map(|h| Digest(*h.as_bytes()))
     }
 
-    /// The 64 lowercase hex digits.
-    pub fn hex(&self) -> String {
-        self.to_string()
+    /// The 64 lowercase hex digits, on the stack (no allocation: keys and names are made from
+    /// them for every job of every run).
+    pub fn hex(&self) -> impl std::ops::Deref<Target = str> {
+        blake3::Hash::from_bytes(self.0).to_hex()
     }
 }
 
 impl std::fmt::Display for Digest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(blake3::Hash::from_bytes(self.0).to_hex().as_str())
+        f.write_str(&self.hex())
     }
 }
 
@@ -266,7 +267,7 @@ impl std::fmt::Debug for Digest {
 
 impl Serialize for Digest {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(blake3::Hash::from_bytes(self.0).to_hex().as_str())
+        s.serialize_str(&self.hex())
     }
 }
 
@@ -278,9 +279,9 @@ impl<'de> Deserialize<'de> for Digest {
     }
 }
 
-/// blake3 of bytes, hex.
+/// blake3 of bytes, hex (for the hashes that are compared, never kept: a post's text).
 pub fn hash_bytes(bytes: &[u8]) -> String {
-    blake3::hash(bytes).to_hex().to_string()
+    Digest::of(bytes).to_string()
 }
 
 /// The cache key of a source's outputs: its content, every setting that shapes the outputs and
@@ -558,7 +559,7 @@ mod tests {
     fn a_digest_reads_and_writes_as_its_hex_digits() {
         let d = Digest::of(b"variant bytes");
         let hex = blake3::hash(b"variant bytes").to_hex().to_string();
-        assert_eq!(d.hex(), hex);
+        assert_eq!(&*d.hex(), hex);
         assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{hex}\""));
         let back: Digest = serde_json::from_str(&format!("\"{hex}\"")).unwrap();
         assert_eq!(back, d);

@@ -230,7 +230,7 @@ pub fn plan(survey: &Survey, manifest: &Manifest, cfg: &Config, disk: &dyn FileC
     if cfg.shard.is_some() {
         let id = |rel: &String| {
             let hash = survey.sources.get(rel).and_then(|s| s.hash);
-            owned(&hash.map_or_else(|| rel.clone(), |h| h.hex()))
+            owned(&hash.map_or_else(|| rel.clone(), |h| h.to_string()))
         };
         plan.refused.retain(|rel, _| id(rel));
     }

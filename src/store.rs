@@ -89,7 +89,7 @@ impl Store {
     }
 
     fn object_path(store: &Path, hash: &Digest) -> PathBuf {
-        store.join(OBJECTS).join(hash.hex())
+        store.join(OBJECTS).join(&*hash.hex())
     }
 
     /// The entry stored under `key`, from the first store holding a sound one.

@@ -108,18 +108,17 @@ pub fn settle(
     // large site, this is all the work there is). In place: moving every report into a second
     // list, then a map, then a third list held two or three copies of a large site's reports
     // (224 bytes each, inline) at the peak of a cold build.
-    let needed: Vec<Vec<u64>> = (pending.par_iter_mut())
+    let described = (pending.par_iter_mut())
         .zip(&plan.jobs)
         .zip(&settled.entries)
-        .map(|((ir, job), entry)| {
-            let Some(e) = entry else {
-                return Vec::new();
-            };
-            describe(ir, job, e, content_width);
-            job.files(e).map(|(p, _)| path_id(&p)).collect()
-        })
-        .collect();
-    settled.needed.extend(needed.into_iter().flatten());
+        .flat_map_iter(|((ir, job), entry)| {
+            if let Some(e) = entry {
+                describe(ir, job, e, content_width);
+            }
+            let files = entry.iter().flat_map(move |e| job.files(e));
+            files.map(|(p, _)| path_id(&p))
+        });
+    settled.needed.par_extend(described);
     for (rel, why) in &plan.refused {
         let src = survey.sources.get(rel);
         let mut ir = ImageReport::new(rel, ImageStatus::Failed, src.map_or(0, |s| s.size));

@@ -142,7 +142,7 @@ impl Watcher {
         let sources = survey
             .sources
             .iter()
-            .filter_map(|(rel, s)| s.hash.map(|h| (rel.as_str(), h.hex())));
+            .filter_map(|(rel, s)| s.hash.map(|h| (rel.as_str(), h.to_string())));
         let empty = BTreeMap::new();
         // In --out mode the writes land outside the site: the site's posts keep their bytes.
         let written = if self.cfg.out.is_none() {
